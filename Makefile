@@ -23,10 +23,11 @@ demo: $(STAMP)
 
 ## make test: the whole suite (what CI runs)
 test: $(STAMP)
-	$(PY) scripts/test.py
+	$(PY) -m pytest
 
 ## make serve: the API, scheduler and /admin on http://localhost:8000
 serve: $(STAMP)
+	test -f .env || $(PY) -m app init-env
 	$(PY) -m app serve
 
 ## make lint: ruff (lint + format check) and mypy
