@@ -10,17 +10,11 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 # --- HTTP API -------------------------------------------------------------------------------------
-HTTP_REQUESTS = Counter(
-    "kairus_http_requests_total", "API requests served", ["method", "route", "status"]
-)
-HTTP_LATENCY = Histogram(
-    "kairus_http_request_seconds", "API request latency", ["method", "route"]
-)
+HTTP_REQUESTS = Counter("kairus_http_requests_total", "API requests served", ["method", "route", "status"])
+HTTP_LATENCY = Histogram("kairus_http_request_seconds", "API request latency", ["method", "route"])
 
 # --- Jira extraction ------------------------------------------------------------------------------
-JIRA_REQUESTS = Counter(
-    "kairus_jira_requests_total", "Requests sent to Jira", ["endpoint", "status"]
-)
+JIRA_REQUESTS = Counter("kairus_jira_requests_total", "Requests sent to Jira", ["endpoint", "status"])
 JIRA_LATENCY = Histogram(
     "kairus_jira_request_seconds",
     "Latency of requests sent to Jira",
