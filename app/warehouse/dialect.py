@@ -1,0 +1,203 @@
+"""SQL of both warehouses, generated from ``app/pipeline/schema.py`` through a small dialect object.
+
+DuckDB and Snowflake differ only in what a :class:`Dialect` declares (type names, how JSON text becomes
+JSON, the bind-parameter style, the staging column case); everything else is one text that both accept
+(see ``../shared/SNOWFLAKE.md``): MERGE sources are subqueries aliased ``src`` and deduplicated with
+``QUALIFY``, the target is aliased ``tgt``, column lists are explicit (no ``BY NAME``), JSON is parsed in a
+``SELECT`` (never ``VALUES (PARSE_JSON(...))``, which real Snowflake rejects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from app.pipeline.schema import Column, Kind, Table
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What one warehouse's SQL needs to know: types and a few expression shapes, no behaviour."""
+
+    name: str
+    types: Mapping[Kind, str]
+    json_parse: str  # format string with one ``{}``: JSON text -> the JSON/VARIANT type
+    param: str  # bind-parameter placeholder of the driver
+    upper_stage_columns: bool  # write_pandas quotes names: upper case matches unquoted identifiers
+
+    def sql_type(self, col: Column) -> str:
+        """The column's type in this dialect."""
+        return self.types[col.kind]
+
+    def stage_type(self, col: Column) -> str:
+        """Staging column type: JSON is staged as text and parsed in the MERGE source."""
+        return "VARCHAR" if col.kind == "json" else self.types[col.kind]
+
+    def source_expr(self, col: Column) -> str:
+        """The expression reading ``col`` from a staging table, JSON parsed."""
+        return self.json_parse.format(col.name) if col.kind == "json" else col.name
+
+
+DUCKDB = Dialect(
+    name="duckdb",
+    types={
+        "string": "VARCHAR",
+        "int": "BIGINT",
+        "float": "DOUBLE",
+        "bool": "BOOLEAN",
+        "ts": "TIMESTAMPTZ",
+        "date": "DATE",
+        "json": "JSON",
+    },
+    json_parse="CAST({} AS JSON)",
+    param="?",
+    upper_stage_columns=False,
+)
+
+SNOWFLAKE = Dialect(
+    name="snowflake",
+    types={
+        "string": "VARCHAR",
+        "int": "NUMBER(38,0)",
+        "float": "FLOAT",
+        "bool": "BOOLEAN",
+        "ts": "TIMESTAMP_TZ",
+        "date": "DATE",
+        "json": "VARIANT",
+    },
+    json_parse="PARSE_JSON({})",
+    param="%s",
+    upper_stage_columns=True,
+)
+
+
+def stage_name(table: Table) -> str:
+    """Name of the batch's temporary staging table for ``table``."""
+    return f"stg_{table.name}"
+
+
+def create_schema_sql(schema: str) -> str:
+    """``CREATE SCHEMA IF NOT EXISTS``."""
+    return f"CREATE SCHEMA IF NOT EXISTS {schema}"
+
+
+def create_table_sql(d: Dialect, schema: str, table: Table) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` with every column and the primary key."""
+    cols = ", ".join(f"{c.name} {d.sql_type(c)}" for c in table.columns)
+    pk = ", ".join(table.primary_key)
+    return f"CREATE TABLE IF NOT EXISTS {schema}.{table.name} ({cols}, PRIMARY KEY ({pk}))"
+
+
+def add_column_sql(d: Dialect, schema: str, table: Table, col: Column) -> str:
+    """``ALTER TABLE ... ADD COLUMN`` for a column added to the schema after the table was created."""
+    return f"ALTER TABLE {schema}.{table.name} ADD COLUMN {col.name} {d.sql_type(col)}"
+
+
+def existing_columns_sql(d: Dialect) -> str:
+    """Columns of every table of a schema (case-insensitive: Snowflake reports upper case)."""
+    return (
+        "SELECT LOWER(table_name), LOWER(column_name) FROM information_schema.columns "
+        f"WHERE LOWER(table_schema) = LOWER({d.param})"
+    )
+
+
+def create_stage_sql(d: Dialect, table: Table) -> str:
+    """``CREATE OR REPLACE TEMPORARY TABLE`` for the batch's staging rows (JSON as text)."""
+    cols = ", ".join(f"{c.name} {d.stage_type(c)}" for c in table.stage_columns)
+    return f"CREATE OR REPLACE TEMPORARY TABLE {stage_name(table)} ({cols})"
+
+
+def _order(table: Table) -> str:
+    if table.version_column:
+        return f"{table.version_column} DESC NULLS LAST"
+    return ", ".join(table.primary_key)
+
+
+def dedup_source_sql(d: Dialect, table: Table, where: str = "") -> str:
+    """The staging rows, JSON parsed, one row per primary key (the newest version wins)."""
+    cols = ", ".join(f"{d.source_expr(c)} AS {c.name}" for c in table.columns)
+    pk = ", ".join(table.primary_key)
+    cond = f" WHERE {where}" if where else ""
+    return (
+        f"SELECT {cols} FROM {stage_name(table)}{cond} "
+        f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {pk} ORDER BY {_order(table)}) = 1"
+    )
+
+
+def _on(table: Table) -> str:
+    return " AND ".join(f"tgt.{k} = src.{k}" for k in table.primary_key)
+
+
+def _newer(table: Table) -> str:
+    v = table.version_column
+    return f"(tgt.{v} IS NULL OR src.{v} >= tgt.{v})" if v else "TRUE"
+
+
+def merge_sql(d: Dialect, schema: str, table: Table) -> str:
+    """MERGE of the deduplicated staging rows: insert new keys, update when the batch is not older."""
+    non_key = [c.name for c in table.columns if c.name not in table.primary_key]
+    names = [c.name for c in table.columns]
+    sets = ", ".join(f"{c} = src.{c}" for c in non_key)
+    matched = f"AND {_newer(table)} " if table.version_column else ""
+    source = dedup_source_sql(d, table)
+    return (
+        f"MERGE INTO {schema}.{table.name} AS tgt USING ({source}) AS src ON {_on(table)} "
+        f"WHEN MATCHED {matched}THEN UPDATE SET {sets} "
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(names)}) VALUES ({', '.join('src.' + n for n in names)})"
+    )
+
+
+def merge_counts_sql(d: Dialect, schema: str, table: Table) -> str:
+    """Rows the MERGE will insert and update (run just before it, in the same transaction).
+
+    Needed because DuckDB's MERGE returns one total and Snowflake's returns per-action columns.
+    """
+    src = dedup_source_sql(d, table)
+    pk0 = table.primary_key[0]
+    return (
+        f"SELECT COALESCE(SUM(CASE WHEN tgt.{pk0} IS NULL THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN tgt.{pk0} IS NOT NULL AND {_newer(table)} THEN 1 ELSE 0 END), 0) "
+        f"FROM ({src}) AS src LEFT JOIN {schema}.{table.name} AS tgt ON {_on(table)}"
+    )
+
+
+def replaced_issues_sql(schema: str, issues: Table) -> str:
+    """Ids of the batch's issues whose batch version is at least the stored one (run after the MERGE).
+
+    After the MERGE the stored version is ``max(stored, batch)``, so ``batch >= stored`` holds exactly for
+    the issues whose children the batch replaces; a replayed older batch replaces nothing.
+    """
+    v = issues.version_column
+    return (
+        f"SELECT s.issue_id FROM {stage_name(issues)} AS s JOIN {schema}.issues AS t "
+        f"ON t.issue_id = s.issue_id WHERE t.{v} IS NULL OR s.{v} >= t.{v}"
+    )
+
+
+def delete_children_sql(schema: str, table: Table, replaced: str) -> str:
+    """Delete the stored child rows of the replaced issues (links: either side is a replaced issue)."""
+    cond = " OR ".join(f"{k} IN ({replaced})" for k in table.parent_keys)
+    return f"DELETE FROM {schema}.{table.name} WHERE {cond}"
+
+
+def insert_children_sql(d: Dialect, schema: str, table: Table, replaced: str) -> str:
+    """Insert the batch's child rows read from a replaced issue."""
+    names = ", ".join(c.name for c in table.columns)
+    src = dedup_source_sql(d, table, where=f"{table.owner} IN ({replaced})")
+    return f"INSERT INTO {schema}.{table.name} ({names}) SELECT {names} FROM ({src}) AS src"
+
+
+def count_children_sql(d: Dialect, table: Table, replaced: str) -> str:
+    """How many rows :func:`insert_children_sql` inserts."""
+    return (
+        f"SELECT COUNT(*) FROM ({dedup_source_sql(d, table, where=f'{table.owner} IN ({replaced})')}) AS src"
+    )
+
+
+def insert_values_sql(d: Dialect, schema: str, table: Table, n_rows: int) -> str:
+    """Multi-row ``INSERT ... VALUES`` of scalar parameters, for a handful of control rows (no JSON)."""
+    if any(c.kind == "json" for c in table.columns):
+        raise ValueError(f"{table.name} has JSON columns: stage it instead")
+    row = "(" + ", ".join(d.param for _ in table.columns) + ")"
+    names = ", ".join(c.name for c in table.columns)
+    return f"INSERT INTO {schema}.{table.name} ({names}) VALUES {', '.join([row] * n_rows)}"

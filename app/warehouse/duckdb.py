@@ -1,0 +1,67 @@
+"""DuckDB warehouse: the embedded default (one file, one writer process)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from app.core.errors import KairusError, WarehouseError, WarehouseLockedError
+from app.pipeline.schema import Table
+from app.warehouse import dialect as sql
+from app.warehouse.sql_warehouse import SqlWarehouse
+
+
+class DuckDBWarehouse(SqlWarehouse):
+    """A DuckDB file (or ``:memory:``). Opening a file another process holds raises WarehouseLockedError."""
+
+    dialect = sql.DUCKDB
+
+    def __init__(self, path: str | Path, *, schema: str = "jira", threads: int | None = None) -> None:
+        self.path = str(path)
+        self.schema = schema
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        try:
+            self._con = duckdb.connect(self.path, config=config)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WarehouseLockedError(
+                    f"DuckDB file {self.path} is in use by another process (DuckDB allows one writer): "
+                    "stop the other process (service, sync or demo) or point DUCKDB_PATH elsewhere"
+                ) from exc
+            raise WarehouseError(f"cannot open DuckDB file {self.path}: {exc}") from exc
+        # Stored instants are UTC; the session zone only affects how DuckDB renders them.
+        self._con.execute("SET TimeZone = 'UTC'")
+
+    def _execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        cur = self._con.execute(statement, list(params) if params else None)
+        if statement.lstrip()[:6].upper() in ("DELETE", "UPDATE", "INSERT"):
+            row = cur.fetchone()
+            return int(row[0]) if row else 0
+        return 0
+
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._con.execute(statement, list(params) if params else None).fetchall()
+
+    def _stage(self, table: Table, data: pa.Table) -> None:
+        names = ", ".join(data.column_names)
+        view = f"_arrow_{table.name}"
+        self._con.register(view, data)
+        try:
+            self._con.execute(f"INSERT INTO {sql.stage_name(table)} ({names}) SELECT {names} FROM {view}")
+        finally:
+            self._con.unregister(view)
+
+    def _map_error(self, exc: Exception) -> KairusError:
+        return WarehouseError(f"DuckDB ({self.path}) refused a statement: {exc}")
+
+    def close(self) -> None:
+        """Close the connection, releasing the file lock."""
+        self._con.close()

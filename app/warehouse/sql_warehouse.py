@@ -1,0 +1,281 @@
+"""The load algorithm shared by DuckDB and Snowflake; drivers supply a handful of primitives.
+
+One batch:
+
+1. every table's rows become typed Arrow tables (a bad value fails here, nothing touched);
+2. each is bulk-loaded into a TEMPORARY staging table (outside any transaction: on Snowflake staging is DDL,
+   which commits implicitly, and fakesnow cannot create temp tables inside BEGIN);
+3. in one transaction (when ``transactional``): per table ``MERGE`` of the deduplicated staging rows,
+   replacement of the children of the issues whose batch version is at least the stored one, and the
+   ``load_audit`` rows. Any error rolls back explicitly (DuckDB and fakesnow turn a COMMIT after an error
+   into a silent rollback) and is re-raised as a warehouse error.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from app.core.errors import KairusError, WarehouseError
+from app.pipeline.schema import CHILD_TABLES, TABLES, Table
+from app.warehouse import dialect as sql
+from app.warehouse.base import Rows, TableResult
+from app.warehouse.frames import to_arrow
+
+log = logging.getLogger(__name__)
+
+_IN_CHUNK = 1000
+
+
+class SqlWarehouse(ABC):
+    """Base of both warehouses: everything but connecting, executing and bulk-staging."""
+
+    dialect: sql.Dialect
+    schema: str
+    #: Whether merge + child replacement + audit run inside BEGIN/COMMIT (False only under fakesnow,
+    #: which cannot MERGE inside a transaction; staging errors then still leave no trace).
+    transactional: bool = True
+
+    # -- driver primitives ---------------------------------------------------------------------------
+    @abstractmethod
+    def _execute(self, statement: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return the affected row count for DML (0 when unknown)."""
+
+    @abstractmethod
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a query and return all rows."""
+
+    @abstractmethod
+    def _stage(self, table: Table, data: pa.Table) -> None:
+        """Bulk-load ``data`` into the (already created) staging table of ``table``."""
+
+    @abstractmethod
+    def _map_error(self, exc: Exception) -> KairusError:
+        """The service error for a driver error (one place per driver)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def _q(self, name: str) -> str:
+        return f"{self.schema}.{name}"
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except KairusError:
+            raise
+        except Exception as exc:
+            raise self._map_error(exc) from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        if not self.transactional:
+            yield
+            return
+        self._execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            try:
+                self._execute("ROLLBACK")
+            except Exception:  # the original error matters more than a failed rollback
+                log.exception("rollback failed")
+            raise
+        self._execute("COMMIT")
+
+    # -- protocol ------------------------------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        """Create the schema and tables if missing and add the columns the schema gained since."""
+        with self._errors():
+            self._execute(sql.create_schema_sql(self.schema))
+            for table in TABLES.values():
+                self._execute(sql.create_table_sql(self.dialect, self.schema, table))
+            existing: dict[str, set[str]] = {}
+            for tname, cname in self._query(sql.existing_columns_sql(self.dialect), [self.schema]):
+                existing.setdefault(tname, set()).add(cname)
+            for table in TABLES.values():
+                have = existing.get(table.name, set())
+                for col in table.columns:
+                    if col.name not in have:
+                        log.info("adding column %s.%s", table.name, col.name)
+                        self._execute(sql.add_column_sql(self.dialect, self.schema, table, col))
+
+    def load(
+        self,
+        rows: Rows,
+        *,
+        job_id: str,
+        batch_no: int,
+        quarantine: Sequence[dict[str, Any]] = (),
+        dq_results: Sequence[dict[str, Any]] = (),
+    ) -> dict[str, TableResult]:
+        """Stage, then merge/replace/audit together; see :class:`app.warehouse.base.Warehouse`."""
+        started = datetime.now(UTC)
+        batch: dict[str, list[dict[str, Any]]] = {k: v for k, v in rows.items() if v}
+        if quarantine:
+            batch["quarantine"] = list(quarantine)
+        if dq_results:
+            batch["dq_results"] = list(dq_results)
+        unknown = set(batch) - set(TABLES)
+        if unknown:
+            raise WarehouseError(f"rows for unknown tables: {sorted(unknown)}")
+        frames = {
+            name: to_arrow(TABLES[name], r, job_id=job_id, synced_at=started) for name, r in batch.items()
+        }
+        staged: list[Table] = []
+        try:
+            with self._errors():
+                for name, frame in frames.items():
+                    table = TABLES[name]
+                    self._execute(sql.create_stage_sql(self.dialect, table))
+                    staged.append(table)
+                    self._stage(table, frame)
+                with self._transaction():
+                    result = self._apply(batch, staged)
+                    self._audit(result, job_id=job_id, batch_no=batch_no, started=started)
+        finally:
+            self._drop_stages(staged)
+        return result
+
+    def _apply(self, batch: Rows, staged: list[Table]) -> dict[str, TableResult]:
+        result: dict[str, TableResult] = {}
+        for table in staged:
+            if table.parent is not None:
+                continue
+            ins, upd = self._query(sql.merge_counts_sql(self.dialect, self.schema, table))[0]
+            self._execute(sql.merge_sql(self.dialect, self.schema, table))
+            result[table.name] = TableResult(
+                rows_in=len(batch[table.name]), inserted=int(ins), updated=int(upd), deleted=0
+            )
+        if "issues" not in batch:
+            return result
+        replaced = sql.replaced_issues_sql(self.schema, TABLES["issues"])
+        for name in CHILD_TABLES:
+            table = TABLES[name]
+            deleted = self._execute(sql.delete_children_sql(self.schema, table, replaced))
+            inserted = 0
+            if name in batch:
+                inserted = int(self._query(sql.count_children_sql(self.dialect, table, replaced))[0][0])
+                self._execute(sql.insert_children_sql(self.dialect, self.schema, table, replaced))
+            if name in batch or deleted:
+                result[name] = TableResult(
+                    rows_in=len(batch.get(name, ())), inserted=inserted, updated=0, deleted=deleted
+                )
+        return result
+
+    def _audit(
+        self, result: dict[str, TableResult], *, job_id: str, batch_no: int, started: datetime
+    ) -> None:
+        table = TABLES["load_audit"]
+        # A replayed batch replaces its own audit rows, so replays leave the same warehouse.
+        self._execute(
+            f"DELETE FROM {self._q('load_audit')} WHERE job_id = {self.dialect.param} "
+            f"AND batch_no = {self.dialect.param}",
+            [job_id, batch_no],
+        )
+        if not result:
+            return
+        finished = datetime.now(UTC)
+        params: list[Any] = []
+        for name, r in result.items():
+            values = {
+                "job_id": job_id,
+                "table_name": name,
+                "batch_no": batch_no,
+                **r,
+                "started_at": started,
+                "finished_at": finished,
+                "_synced_at": finished,
+                "_job_id": job_id,
+            }
+            params.extend(values[c.name] for c in table.columns)
+        self._execute(sql.insert_values_sql(self.dialect, self.schema, table, len(result)), params)
+
+    def _drop_stages(self, staged: list[Table]) -> None:
+        for table in staged:
+            try:
+                self._execute(f"DROP TABLE IF EXISTS {sql.stage_name(table)}")
+            except Exception:  # a leftover temp table dies with the session; never mask the real error
+                log.warning("could not drop %s", sql.stage_name(table), exc_info=True)
+
+    def _in_chunks(self, ids: Iterable[str]) -> Iterator[list[str]]:
+        chunk: list[str] = []
+        for i in ids:
+            chunk.append(str(i))
+            if len(chunk) >= _IN_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _placeholders(self, n: int) -> str:
+        return ", ".join([self.dialect.param] * n)
+
+    def delete_children(self, table: str, ids: Iterable[str]) -> int:
+        """Delete rows of ``table`` by single-column primary key (worklog tombstones)."""
+        t = TABLES[table]
+        if len(t.primary_key) != 1:
+            raise WarehouseError(f"{table} has a composite key; delete_children needs a single-column key")
+        total = 0
+        with self._errors():
+            for chunk in self._in_chunks(ids):
+                marks = self._placeholders(len(chunk))
+                total += self._execute(
+                    f"DELETE FROM {self._q(table)} WHERE {t.primary_key[0]} IN ({marks})", chunk
+                )
+        return total
+
+    def mark_deleted(self, issue_ids: Iterable[str], job_id: str) -> int:
+        """Soft-delete issues: ``is_deleted = TRUE`` (children stay, hidden by :meth:`fetch_keys`)."""
+        total = 0
+        now = datetime.now(UTC)
+        p = self.dialect.param
+        with self._errors():
+            for chunk in self._in_chunks(issue_ids):
+                total += self._execute(
+                    f"UPDATE {self._q('issues')} SET is_deleted = TRUE, _job_id = {p}, _synced_at = {p} "
+                    f"WHERE issue_id IN ({self._placeholders(len(chunk))})",
+                    [job_id, now, *chunk],
+                )
+        return total
+
+    def issue_ids(self, project_key: str | None = None) -> set[str]:
+        """Ids of issues not marked deleted, optionally of one project."""
+        cond, params = "COALESCE(is_deleted, FALSE) = FALSE", []
+        if project_key is not None:
+            cond += f" AND project_key = {self.dialect.param}"
+            params.append(project_key)
+        with self._errors():
+            return {
+                str(r[0])
+                for r in self._query(f"SELECT issue_id FROM {self._q('issues')} WHERE {cond}", params)
+            }
+
+    def table_counts(self) -> dict[str, int]:
+        """Row count per table."""
+        with self._errors():
+            return {name: int(self._query(f"SELECT COUNT(*) FROM {self._q(name)}")[0][0]) for name in TABLES}
+
+    def fetch_keys(self, table: str) -> list[str]:
+        """Primary keys joined by ``|``; deleted issues and their children are left out."""
+        t = TABLES[table]
+        deleted = f"SELECT issue_id FROM {self._q('issues')} WHERE is_deleted"
+        if table == "issues":
+            cond = " WHERE COALESCE(is_deleted, FALSE) = FALSE"
+        elif t.parent is not None:
+            cond = " WHERE " + " AND ".join(f"{k} NOT IN ({deleted})" for k in t.parent_keys)
+        else:
+            cond = ""
+        cols = ", ".join(t.primary_key)
+        with self._errors():
+            found = self._query(f"SELECT {cols} FROM {self._q(table)}{cond}")
+        return sorted("|".join("" if v is None else str(v) for v in r) for r in found)
