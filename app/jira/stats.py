@@ -15,6 +15,7 @@ from app.core.metrics import JIRA_LATENCY, JIRA_RATE_LIMITED, JIRA_REQUESTS, JIR
 
 # A path segment that identifies one object: numeric ids ("10002"), issue keys ("PAY-42").
 _ID_SEGMENT = re.compile(r"^(\d+|[A-Za-z][A-Za-z0-9_]*-\d+)$")
+_API_NAMES = frozenset({"api", "agile", "dev-status", "greenhopper", "auth"})
 
 
 def endpoint_template(method: str, path: str) -> str:
@@ -22,8 +23,12 @@ def endpoint_template(method: str, path: str) -> str:
 
     Labels stay low-cardinality: ids and keys in the path become ``{id}``; the query string is dropped.
     """
-    path = path.split("?", 1)[0]
-    parts = ["{id}" if _ID_SEGMENT.match(seg) else seg for seg in path.split("/")]
+    segments = path.split("?", 1)[0].split("/")
+    parts = [
+        # "/rest/api/3": the segment after an API name is its version, not an id.
+        "{id}" if _ID_SEGMENT.match(seg) and (i == 0 or segments[i - 1] not in _API_NAMES) else seg
+        for i, seg in enumerate(segments)
+    ]
     return f"{method.upper()} {'/'.join(parts)}"
 
 
