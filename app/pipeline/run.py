@@ -138,7 +138,7 @@ class _Run:
         elapsed = time.monotonic() - started
         # The warehouse has committed the batch: only now may the checkpoints move.
         if positions:
-            checkpoints = {
+            checkpoints: dict[str, tuple[datetime | None, dict[str, Any]]] = {
                 stream: (position, {"job_id": job_id, "position": position.isoformat()})
                 for stream, position in positions.items()
             }
@@ -154,16 +154,12 @@ class _Run:
         self.quarantined += len(checked.quarantine)
         merge_dq(self.dq, checked.dq_results)
         self.last_flush = time.monotonic()
+        batch_rows = {table: int(c["rows_in"]) for table, c in counts.items() if c.get("rows_in")}
         await self.sink.event(
             "info",
-            f"batch {batch_no} committed: {sum(self.buffer_sizes(counts).values())} rows",
-            {"batch": batch_no, "tables": self.buffer_sizes(counts), "seconds": round(elapsed, 3)},
+            f"batch {batch_no} committed: {sum(batch_rows.values())} rows",
+            {"batch": batch_no, "tables": batch_rows, "seconds": round(elapsed, 3)},
         )
-
-    @staticmethod
-    def buffer_sizes(counts: dict[str, dict[str, Any]]) -> dict[str, int]:
-        """Rows of a batch per table, from the warehouse's answer."""
-        return {table: int(c.get("rows_in", 0)) for table, c in counts.items() if c.get("rows_in")}
 
     def due(self) -> bool:
         """True when the buffer should be flushed now (size or age)."""
