@@ -93,8 +93,10 @@ class JobWorker:
         worker_id: str | None = None,
         poll_seconds: float = 1.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        requeue_on_stop: bool = True,
     ) -> None:
         self.engine = engine
+        self.requeue_on_stop = requeue_on_stop
         self.settings = settings
         self.worker_id = worker_id or new_worker_id()
         self.poll_seconds = poll_seconds
@@ -186,9 +188,14 @@ class JobWorker:
             await asyncio.to_thread(self._finish_from, job_id, status, exc, "cancelled on request")
         except asyncio.CancelledError:
             # The service is stopping: the job is not finished, another worker resumes it.
-            status = "queued"
+            status = "queued" if self.requeue_on_stop else "cancelled"
             with contextlib.suppress(Exception):
-                await asyncio.shield(asyncio.to_thread(self._requeue, job_id, "the service stopped"))
+                if self.requeue_on_stop:
+                    await asyncio.shield(asyncio.to_thread(self._requeue, job_id, "the service stopped"))
+                else:
+                    await asyncio.shield(
+                        asyncio.to_thread(self._finish, job_id, status, None, None, "interrupted")
+                    )
             raise
         except Exception as exc:
             message = str(exc) if isinstance(exc, KairusError) else f"{type(exc).__name__}: {exc}"
