@@ -25,11 +25,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
-from app.core.config import Settings, get_settings
-from app.core.config_checks import check_cron, check_project_keys, check_url
+from app.api.deps import get_app_settings
+from app.core.config import Settings
 from app.core.database import SessionDep, check_database, session_scope
 from app.core.errors import JobConflictError, KairusError
 from app.core.security import create_access_token, decode_access_token, encrypt_secret
@@ -43,6 +43,7 @@ from app.jobs.jira_job import (
 )
 from app.jobs.sites import site_for
 from app.models.unified_models import ACTIVE_JOB_STATUSES, Integration, Job, JobEvent
+from app.schemas.api_schemas import IntegrationCreate
 
 router = APIRouter(include_in_schema=False)
 
@@ -174,7 +175,7 @@ def _integration_names(session: Session) -> dict[int, str]:
 
 # --- session, roles and CSRF ---------------------------------------------------------------------------
 @dataclass(frozen=True)
-class AdminUser:
+class WebUser:
     """The signed-in operator, from the API JWT kept in the session cookie."""
 
     username: str
@@ -220,7 +221,7 @@ def csrf_for(token: str, settings: Settings) -> str:
     return hmac.new(key, b"admin-csrf:" + token.encode(), hashlib.sha256).hexdigest()
 
 
-def _user_from_cookie(request: Request, settings: Settings) -> AdminUser | None:
+def _user_from_cookie(request: Request, settings: Settings) -> WebUser | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -231,7 +232,7 @@ def _user_from_cookie(request: Request, settings: Settings) -> AdminUser | None:
     sub, role = claims.get("sub"), claims.get("role")
     if not sub or role not in ("admin", "viewer"):
         return None
-    return AdminUser(username=str(sub), role=str(role), token=token)
+    return WebUser(username=str(sub), role=str(role), token=token)
 
 
 class _Redirect(Exception):
@@ -239,7 +240,7 @@ class _Redirect(Exception):
         self.location = location
 
 
-def page_user(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> AdminUser:
+def page_user(request: Request, settings: Annotated[Settings, Depends(get_app_settings)]) -> WebUser:
     """Dependency of every page: the signed-in user, or a redirect to the sign-in form."""
     user = _user_from_cookie(request, settings)
     if user is None:
@@ -250,9 +251,9 @@ def page_user(request: Request, settings: Annotated[Settings, Depends(get_settin
 
 def form_admin(
     request: Request,
-    settings: Annotated[Settings, Depends(get_settings)],
+    settings: Annotated[Settings, Depends(get_app_settings)],
     csrf_token: Annotated[str, Form()] = "",
-) -> AdminUser:
+) -> WebUser:
     """Dependency of every action: a signed-in *admin* whose form carries the session's CSRF token."""
     user = _user_from_cookie(request, settings)
     if user is None:
@@ -264,9 +265,9 @@ def form_admin(
     return user
 
 
-PageUser = Annotated[AdminUser, Depends(page_user)]
-FormAdmin = Annotated[AdminUser, Depends(form_admin)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+PageUser = Annotated[WebUser, Depends(page_user)]
+FormAdmin = Annotated[WebUser, Depends(form_admin)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def _login_url(next_path: str) -> str:
@@ -283,7 +284,7 @@ def _safe_next(value: str | None) -> str:
 def render(
     request: Request,
     name: str,
-    user: AdminUser | None,
+    user: WebUser | None,
     settings: Settings,
     status_code: int = 200,
     **ctx: Any,
@@ -426,7 +427,7 @@ def _jobs_page_data(session: Session, integration_id: int | None, limit: int = 5
 def _render_jobs(
     request: Request,
     session: Session,
-    user: AdminUser,
+    user: WebUser,
     settings: Settings,
     integration_id: int | None = None,
     **extra: Any,
@@ -596,41 +597,33 @@ def _integration_form(integ: Integration | None) -> dict[str, Any]:
 
 
 def parse_integration_form(form: dict[str, str], *, creating: bool) -> tuple[dict[str, Any], list[str]]:
-    """Validate the integration form with the same checks as the settings; returns (values, errors)."""
-    errors: list[str] = []
-    values: dict[str, Any] = {"name": form.get("name", "").strip(), "enabled": form.get("enabled") == "1"}
-    if not values["name"] or len(values["name"]) > 100:
-        errors.append("Name: required, at most 100 characters.")
-    checks: list[tuple[str, Any]] = [
-        ("base_url", lambda v: check_url(v.strip())),
-        ("projects", lambda v: check_project_keys([p.strip().upper() for p in v.split(",") if p.strip()])),
-        ("cron", lambda v: check_cron(v.strip()) if v.strip() else None),
-    ]
-    for field, check in checks:
-        try:
-            values[field] = check(form.get(field, ""))
-        except ValueError as exc:
-            errors.append(f"{field.replace('_', ' ').capitalize()}: {exc}")
-    for field, allowed in (("deployment_type", ("cloud", "server")), ("auth_type", ("basic", "bearer"))):
-        values[field] = form.get(field, "")
-        if values[field] not in allowed:
-            errors.append(f"{field.replace('_', ' ').capitalize()}: one of {', '.join(allowed)}.")
-    values["username"] = form.get("username", "").strip() or None
-    values["jql_filter"] = form.get("jql_filter", "").strip() or None
-    hours = form.get("interval_hours", "").strip()
-    try:
-        values["interval_hours"] = float(hours) if hours else None
-        if values["interval_hours"] is not None and values["interval_hours"] <= 0:
-            raise ValueError
-    except ValueError:
-        errors.append("Interval: a positive number of hours, or empty.")
+    """Validate the form with the API's own schema (same rules as ``POST /admin/integrations``).
+
+    Returns (values, errors); ``values["token"]`` is None when an edit leaves the stored token alone.
+    """
+    raw: dict[str, Any] = {
+        key: form.get(key, "").strip() or None
+        for key in ("name", "base_url", "deployment_type", "auth_type", "username", "jql_filter", "cron")
+    }
+    raw["projects"] = [p.strip().upper() for p in form.get("projects", "").split(",") if p.strip()]
+    raw["interval_hours"] = form.get("interval_hours", "").strip() or None
+    raw["enabled"] = form.get("enabled") == "1"
     token = form.get("token", "")
-    if creating and not token:
-        errors.append("API token: required.")
-    if values.get("auth_type") == "basic" and not values["username"]:
-        errors.append("User: required with basic authentication.")
+    # An edit without a token keeps the stored one; a stand-in lets the schema check everything else.
+    raw["token"] = token or ("unchanged" if not creating else None)
+    try:
+        body = IntegrationCreate.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            where = ".".join(str(part) for part in err["loc"]) or "form"
+            errors.append(
+                f"{where.replace('_', ' ').capitalize()}: {err['msg'].removeprefix('Value error, ')}"
+            )
+        return {}, errors
+    values = body.model_dump(exclude={"token"})
     values["token"] = token or None
-    return values, errors
+    return values, []
 
 
 def _save_integration(
@@ -767,7 +760,7 @@ def save_integration(
     if not errors and _name_taken(session, values["name"], integ_id):
         errors.append(f"Name: an integration called {values['name']!r} already exists.")
     if errors:
-        shown = {**form, "enabled": values["enabled"]}
+        shown = {**form, "enabled": form.get("enabled") == "1"}
         return render(
             request,
             "admin/integration_form.html",
@@ -819,15 +812,21 @@ async def test_integration(
     """Check the integration's credentials against Jira's ``/myself`` and show the answer."""
     engine = request.app.state.engine
 
-    def load() -> JiraSite | None:
+    def load() -> tuple[str, JiraSite | None]:
         with session_scope(engine) as session:
             integ = session.get(Integration, integ_id)
-            return site_for(integ) if integ is not None else None
+            if integ is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "No such integration")
+            try:
+                return integ.name, site_for(integ, settings.encryption_key_value)
+            except KairusError:  # the token no longer decrypts (ENCRYPTION_KEY changed)
+                return integ.name, None
 
-    site = await asyncio.to_thread(load)
+    name, site = await asyncio.to_thread(load)
     if site is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such integration")
-    ok, text = await check_connection(site)
+        ok, text = False, "Failed: the stored token cannot be decrypted; enter the token again (Edit)."
+    else:
+        ok, text = await check_connection(site)
 
     def views() -> list[dict[str, Any]]:
         with session_scope(engine) as session:
@@ -840,7 +839,7 @@ async def test_integration(
         settings,
         section="integrations",
         integrations=await asyncio.to_thread(views),
-        test_result={"ok": ok, "name": site.name, "text": text},
+        test_result={"ok": ok, "name": name, "text": text},
     )
 
 
