@@ -1,0 +1,182 @@
+"""Development data (the undocumented ``/rest/dev-status`` API) for each issue.
+
+The "Development" custom field is found by its schema (``...:devsummarycf``), never by id. Its value is
+``"{}"`` when the issue has no dev data (no request at all), otherwise a Java ``toString()`` carrying a JSON
+summary after ``json=``; the summary's ``byInstanceType`` keys are the valid ``applicationType`` values.
+``detail`` is called once per instance type for ``pullrequest`` (PRs and branches) and ``repository``
+(commits), and for ``build`` / ``deployment-environment`` only when counted. When the embedded summary does
+not parse, the summary endpoint is asked instead.
+
+Problems are reported once per job (``client.notices``) and never fail the job: error objects inside
+responses, 403 (the account lacks "View development tools") and 404 (no dev integration). After the first
+403/404 the rest of the run makes no more dev-status calls.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from app.core.errors import JiraNotFoundError, JiraPermissionError
+from app.jira.client import JiraClient
+
+DEV_SUMMARY_CUSTOM = "devsummarycf"
+DEV_STATUS = "/rest/dev-status/latest/issue"
+DATA_TYPES = ("pullrequest", "repository", "build", "deployment-environment")
+_JSON_MARK = re.compile(r"(?:json|Json)=\s*(?=\{)")
+
+
+def find_dev_field(fields: list[dict[str, Any]]) -> str | None:
+    """Id of the Development field in a ``/field`` listing (by ``schema.custom``), or None."""
+    for field in fields:
+        custom = str((field.get("schema") or {}).get("custom") or "")
+        if custom.endswith(f":{DEV_SUMMARY_CUSTOM}") or custom == DEV_SUMMARY_CUSTOM:
+            return str(field["id"])
+    return None
+
+
+def has_dev_data(value: Any) -> bool:
+    """False for ``"{}"``, empty or missing values: such issues cost no dev-status request."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() not in ("", "{}")
+    return bool(value)
+
+
+def _balanced_object(text: str, start: int) -> str | None:
+    """The JSON object starting at ``text[start] == "{"``, matched brace by brace (strings respected)."""
+    depth = 0
+    in_string = False
+    escaped = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return text[start : i + 1]
+    return None
+
+
+def parse_dev_summary(value: Any) -> dict[str, Any] | None:
+    """The summary (``{"pullrequest": {...}, "repository": {...}}``) embedded in the field, or None."""
+    if isinstance(value, dict):
+        payload: Any = value
+    elif isinstance(value, str):
+        match = _JSON_MARK.search(value)
+        if not match:
+            return None
+        blob = _balanced_object(value, match.end())
+        if blob is None:
+            return None
+        try:
+            payload = json.loads(blob)
+        except ValueError:
+            return None
+    else:
+        return None
+    if isinstance(payload.get("cachedValue"), dict):
+        payload = payload["cachedValue"]
+    summary = payload.get("summary")
+    return summary if isinstance(summary, dict) else None
+
+
+def _instance_types(summary: dict[str, Any], *data_types: str) -> list[str]:
+    keys: list[str] = []
+    for data_type in data_types:
+        for key, entry in ((summary.get(data_type) or {}).get("byInstanceType") or {}).items():
+            count = entry.get("count", 1) if isinstance(entry, dict) else 1
+            if count and key not in keys:
+                keys.append(key)
+    return keys
+
+
+def _counted(summary: dict[str, Any], data_type: str) -> bool:
+    overall = (summary.get(data_type) or {}).get("overall") or {}
+    return bool(overall.get("count"))
+
+
+def detail_calls(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(applicationType, dataType)`` pairs to ask ``detail`` for, from one issue's summary."""
+    calls = [(app, "pullrequest") for app in _instance_types(summary, "pullrequest", "branch")]
+    calls += [(app, "repository") for app in _instance_types(summary, "repository")]
+    for data_type in ("build", "deployment-environment"):
+        if _counted(summary, data_type):
+            calls += [(app, data_type) for app in _instance_types(summary, data_type)]
+    return calls
+
+
+class DevStatusFetcher:
+    """Fetches ``devStatus`` for issues of one job; remembers a site-wide 403/404 for the rest of the run."""
+
+    def __init__(self, client: JiraClient, field_id: str | None) -> None:
+        self.client = client
+        self.field_id = field_id
+        self.disabled: str | None = None  # "forbidden" | "absent" once dev-status refused us
+
+    async def fetch(self, issue: dict[str, Any]) -> dict[str, Any]:
+        """The contract's ``devStatus`` object for ``issue`` (never raises for 403/404/error objects)."""
+        result: dict[str, Any] = {"status": "none", "details": [], "errors": []}
+        value = (issue.get("fields") or {}).get(self.field_id) if self.field_id else None
+        if not has_dev_data(value):
+            return result
+        if self.disabled:
+            result["status"] = self.disabled
+            return result
+        issue_id = str(issue["id"])
+        try:
+            summary = parse_dev_summary(value)
+            if summary is None:
+                body = await self.client.get_json(f"{DEV_STATUS}/summary", params={"issueId": issue_id})
+                self._collect_errors(body, result)
+                summary = (body or {}).get("summary") or {}
+            for app, data_type in detail_calls(summary):
+                body = await self.client.get_json(
+                    f"{DEV_STATUS}/detail",
+                    params={"issueId": issue_id, "applicationType": app, "dataType": data_type},
+                )
+                self._collect_errors(body, result)
+                detail = (body or {}).get("detail") or []
+                result["details"].append({"applicationType": app, "dataType": data_type, "detail": detail})
+        except JiraPermissionError as exc:
+            return self._disable("forbidden", exc, result)
+        except JiraNotFoundError as exc:
+            return self._disable("absent", exc, result)
+        result["status"] = "error" if result["errors"] else "ok"
+        return result
+
+    def _collect_errors(self, body: Any, result: dict[str, Any]) -> None:
+        errors = (body or {}).get("errors") or [] if isinstance(body, dict) else []
+        if not errors:
+            return
+        result["errors"].extend(errors)
+        self.client.notices.add(
+            "dev_status:errors",
+            f"dev-status answered with errors (first seen: {errors[0]!r}); affected issues are marked "
+            "status 'error' and keep whatever detail came back.",
+        )
+
+    def _disable(self, status: str, exc: Exception, result: dict[str, Any]) -> dict[str, Any]:
+        self.disabled = status
+        what = (
+            "the account lacks the 'View development tools' permission"
+            if status == "forbidden"
+            else "no development integration (dev-status plugin) answers on this site"
+        )
+        self.client.notices.add(
+            f"dev_status:{status}", f"dev-status skipped for the rest of the run: {what} ({exc})."
+        )
+        result.update(status=status, details=[], errors=[])
+        return result

@@ -1,0 +1,181 @@
+"""Public face of the extraction (contracts section 2): reference data, issue pages, tombstones, census.
+
+Nothing here writes anywhere: callers receive plain records and decide what to load and when to advance
+watermarks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from app.core.errors import JiraBadRequestError, JiraNotFoundError
+from app.jira import streams as s
+from app.jira.client import JiraClient
+from app.jira.dev_status import DevStatusFetcher, find_dev_field
+from app.jira.incremental import DEFAULT_OVERLAP, quote_jql
+from app.jira.paginators import TimeCursor
+from app.jira.search import IssuePage, scan_partition
+from app.jira.streams import Stream, read_all, read_stream
+
+__all__ = ["IssuePage", "census", "deleted_worklogs", "issue_pages", "reference_streams"]
+
+_FIELDS_CACHE = "fields"
+
+
+def _reference_plan(client: JiraClient) -> list[Stream]:
+    cloud = client.site.deployment == "cloud"
+    return [
+        s.PROJECTS if cloud else s.SERVER_PROJECTS,
+        s.FIELDS,
+        s.USERS if cloud else s.SERVER_USERS,
+        s.STATUSES,
+        s.STATUS_CATEGORIES,
+        s.PRIORITIES,
+        s.ISSUE_TYPES,
+        s.RESOLUTIONS,
+        s.ISSUE_LINK_TYPES,
+    ]
+
+
+async def site_fields(client: JiraClient) -> list[dict[str, Any]]:
+    """The ``/field`` list, fetched at most once per client (reference data and dev-status share it)."""
+    if _FIELDS_CACHE not in client.cache:
+        client.cache[_FIELDS_CACHE] = await read_all(client, s.FIELDS)
+    fields: list[dict[str, Any]] = client.cache[_FIELDS_CACHE]
+    return fields
+
+
+async def _sprints(client: JiraClient, boards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sprints of every scrum board, each marked with ``_boardId``; kanban boards have none."""
+    sprints: list[dict[str, Any]] = []
+    for board in boards:
+        if str(board.get("type", "")).lower() != "scrum":
+            continue
+        try:
+            records = await read_all(client, s.SPRINTS, board_id=board["id"])
+        except JiraBadRequestError as exc:
+            # "The board does not support sprints": a board reconfigured since it was listed.
+            client.notices.add(f"sprints:{board['id']}", f"board {board['id']} has no sprints: {exc}")
+            continue
+        sprints.extend({**sprint, "_boardId": board["id"]} for sprint in records)
+    return sprints
+
+
+async def reference_streams(client: JiraClient) -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
+    """Yield ``(stream name, all its records)`` once per reference stream, records as Jira returns them.
+
+    Names: projects (all statuses, each with ``_archived``), fields, users, statuses, status_categories,
+    priorities, issue_types, resolutions, issue_link_types, boards, sprints (each with ``_boardId``).
+    """
+    for stream in _reference_plan(client):
+        if stream.name == "fields":
+            records = await site_fields(client)
+        else:
+            records = await read_all(client, stream)
+        if stream.name == "projects":
+            records = [{**p, "_archived": bool(p.get("archived", False))} for p in records]
+            client.cache["projects"] = records
+        yield stream.name, records
+    boards = await read_all(client, s.BOARDS)
+    yield "boards", boards
+    yield "sprints", await _sprints(client, boards)
+
+
+def _field_names(fields_list: list[Any] | None) -> list[str]:
+    names = [f for f in fields_list or [] if isinstance(f, str)]
+    return names or ["*all"]
+
+
+async def issue_pages(
+    client: JiraClient,
+    *,
+    fields_list: list[Any] | None,
+    since: dict[str, datetime | None],
+    until: datetime,
+    projects: list[str],
+    overlap: timedelta = DEFAULT_OVERLAP,
+    partitions_at_once: int | None = None,
+) -> AsyncIterator[IssuePage]:
+    """Yield complete issue pages of every project partition, several partitions scanned concurrently.
+
+    ``fields_list`` is either the ``/field`` records (used to find the Development field; ``*all`` is
+    requested) or field names to request. ``since`` maps a partition (``"KEY"`` or ``"issues:KEY"``) to its
+    watermark (None or absent: full scan). Pages of one partition come in ``updated ASC, id ASC`` order;
+    partitions interleave. The first error of any partition stops the whole scan and is raised.
+    """
+    records = [f for f in fields_list or [] if isinstance(f, dict)]
+    dev = DevStatusFetcher(client, find_dev_field(records or await site_fields(client)))
+    fields = _field_names(fields_list)
+    width = partitions_at_once or max(2, client.limiter.max_in_flight // 2)
+    gate = asyncio.Semaphore(width)
+    queue: asyncio.Queue[IssuePage | BaseException | None] = asyncio.Queue(maxsize=2 * width)
+
+    async def produce(project: str) -> None:
+        start = since.get(project, since.get(f"issues:{project}"))
+        try:
+            async with gate:
+                pages = scan_partition(
+                    client, project, since=start, until=until, dev=dev, fields=fields, overlap=overlap
+                )
+                async with contextlib.aclosing(pages) as scan:
+                    async for page in scan:
+                        await queue.put(page)
+            await queue.put(None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            await queue.put(exc)
+            raise
+
+    tasks = [asyncio.create_task(produce(p)) for p in dict.fromkeys(projects)]
+    try:
+        remaining = len(tasks)
+        while remaining:
+            item = await queue.get()
+            if item is None:
+                remaining -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def deleted_worklogs(client: JiraClient, since_ms: int) -> tuple[list[str], int]:
+    """Ids of worklogs deleted since ``since_ms`` (epoch ms) and the ``since`` to use next time."""
+    cursor = TimeCursor(since_ms)
+    ids: list[str] = []
+    async for records in read_stream(client, s.WORKLOGS_DELETED, paginator=cursor):
+        ids.extend(str(r["worklogId"]) for r in records)
+    return ids, cursor.until if cursor.until is not None else since_ms
+
+
+async def project_visible(client: JiraClient, project_key: str) -> bool:
+    """True when the account can still see the project (GET project -> 404 means it cannot)."""
+    try:
+        await client.get_json(f"{client.api}/project/{project_key}")
+    except JiraNotFoundError:
+        return False
+    return True
+
+
+async def census(client: JiraClient, project_key: str) -> set[str] | None:
+    """Every issue id of the project (``fields=id``, 5,000 a page), or None when it is not visible.
+
+    None means "cannot tell": lost access must never be read as the deletion of every issue.
+    """
+    if not await project_visible(client, project_key):
+        return None
+    stream = s.CENSUS_JQL if client.site.deployment == "cloud" else s.CENSUS_SERVER
+    body = {"jql": f"project = {quote_jql(project_key)}", "fields": ["id"]}
+    ids: set[str] = set()
+    async for records in read_stream(client, stream, params=body):
+        ids.update(str(r["id"]) for r in records)
+    if not await project_visible(client, project_key):
+        return None  # access lost during the census: the list may be partial
+    return ids
