@@ -1,0 +1,183 @@
+"""Atlassian Document Format (Cloud rich text) flattened to readable plain text.
+
+Rules (JIRA_API.md section 9): depth-first in document order; ``text`` as is (a ``link`` mark adds
+`` (href)``); ``hardBreak`` is a newline; mentions, emoji, cards, dates and status lozenges become their
+text; block nodes end with a newline; list items get ``- `` / ``1. `` (nested lists indented two spaces);
+task items ``[ ]`` / ``[x]``; table cells are joined with `` | ``, one row a line; media become
+``[attachment]``; unknown nodes recurse into their ``content``. Three or more newlines collapse to two.
+
+Server/DC (and the v2 API) send wiki markup strings: they pass through unchanged. Malformed input never
+raises: anything that is not a node is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+_BLOCKS = frozenset(
+    {
+        "paragraph",
+        "heading",
+        "codeBlock",
+        "blockquote",
+        "panel",
+        "decisionItem",
+        "expand",
+        "nestedExpand",
+        "layoutColumn",
+        "bodiedExtension",
+        "mediaSingle",
+        "mediaGroup",
+        "blockCard",
+        "embedCard",
+        "rule",
+    }
+)
+_MEDIA = frozenset({"media", "mediaInline"})
+_CARDS = frozenset({"inlineCard", "blockCard", "embedCard"})
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+def _attrs(node: dict[str, Any]) -> dict[str, Any]:
+    attrs = node.get("attrs")
+    return attrs if isinstance(attrs, dict) else {}
+
+
+def _content(node: dict[str, Any]) -> list[Any]:
+    content = node.get("content")
+    return content if isinstance(content, list) else []
+
+
+def _date(ts: Any) -> str:
+    try:
+        return datetime.fromtimestamp(int(ts) / 1000, UTC).date().isoformat()
+    except (TypeError, ValueError, OverflowError, OSError):
+        return str(ts)
+
+
+def _text(node: dict[str, Any]) -> str:
+    value = node.get("text")
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    marks = node.get("marks")
+    if isinstance(marks, list):
+        for mark in marks:
+            if isinstance(mark, dict) and mark.get("type") == "link":
+                href = _attrs(mark).get("href")
+                if isinstance(href, str) and href and href != text:
+                    return f"{text} ({href})"
+    return text
+
+
+def _inline(kind: str, node: dict[str, Any]) -> str | None:
+    """Text of a leaf node, or None when ``kind`` is not a leaf."""
+    attrs = _attrs(node)
+    if kind == "text":
+        return _text(node)
+    if kind == "hardBreak":
+        return "\n"
+    if kind == "mention":
+        return str(attrs.get("text") or f"@{attrs.get('id', '')}")
+    if kind == "emoji":
+        return str(attrs.get("text") or attrs.get("shortName") or "")
+    if kind in _CARDS:
+        return str(attrs.get("url") or "")
+    if kind == "date":
+        return _date(attrs.get("timestamp"))
+    if kind == "status":
+        return str(attrs.get("text") or "")
+    if kind in _MEDIA:
+        return "[attachment]"
+    if kind == "placeholder":
+        return ""
+    if kind == "rule":
+        return "---"
+    return None
+
+
+def _children(node: dict[str, Any], depth: int) -> str:
+    return "".join(_render(child, depth) for child in _content(node))
+
+
+def _prefixed(body: str, prefix: str, indent: str) -> str:
+    lines = body.strip("\n").split("\n")
+    pad = " " * len(prefix)
+    out = [indent + prefix + lines[0]] + [indent + pad + line if line else line for line in lines[1:]]
+    return "\n".join(out) + "\n"
+
+
+def _list(node: dict[str, Any], depth: int, ordered: bool) -> str:
+    start = _attrs(node).get("order", 1)
+    n = start if isinstance(start, int) and not isinstance(start, bool) else 1
+    parts: list[str] = []
+    for item in _content(node):
+        if not isinstance(item, dict):
+            continue
+        prefix = f"{n}. " if ordered else "- "
+        if item.get("type") == "taskItem":
+            prefix = "[x] " if _attrs(item).get("state") == "DONE" else "[ ] "
+        parts.append(_item(item, depth, prefix))
+        n += 1
+    return "".join(parts)
+
+
+def _item(item: dict[str, Any], depth: int, prefix: str) -> str:
+    # Nested lists render themselves with deeper indentation; only the item's own text is prefixed.
+    own: list[str] = []
+    nested: list[str] = []
+    for child in _content(item):
+        kind = child.get("type") if isinstance(child, dict) else None
+        if kind in ("bulletList", "orderedList", "taskList"):
+            nested.append(_render(child, depth + 1))
+        else:
+            own.append(_render(child, depth + 1))
+    body = "".join(own)
+    if not body.strip("\n") and item.get("text"):
+        body = _text(item)
+    return _prefixed(body or "", prefix, "  " * depth) + "".join(nested)
+
+
+def _table(node: dict[str, Any], depth: int) -> str:
+    rows: list[str] = []
+    for row in _content(node):
+        if not isinstance(row, dict):
+            continue
+        cells = [_render(cell, depth).strip().replace("\n", " ") for cell in _content(row)]
+        rows.append(" | ".join(cells) + "\n")
+    return "".join(rows)
+
+
+def _render(node: Any, depth: int = 0) -> str:
+    if not isinstance(node, dict):
+        return ""
+    kind = node.get("type")
+    kind = kind if isinstance(kind, str) else ""
+    leaf = _inline(kind, node)
+    if leaf is not None:
+        return leaf + "\n" if kind in _BLOCKS else leaf
+    if kind in ("bulletList", "orderedList", "taskList", "decisionList"):
+        return _list(node, depth, ordered=kind == "orderedList")
+    if kind in ("listItem", "taskItem"):
+        return _item(node, depth, "- ")
+    if kind in ("table", "tableRow"):
+        return _table({"content": [node]} if kind == "tableRow" else node, depth)
+    body = _children(node, depth)
+    if kind in ("expand", "nestedExpand"):
+        title = _attrs(node).get("title")
+        body = f"{title}\n{body}" if title else body
+    if not body and isinstance(node.get("text"), str):
+        body = _text(node)  # unknown node carrying text: keep it
+    if kind in _BLOCKS and not body.endswith("\n"):
+        body += "\n"
+    return body
+
+
+def adf_to_text(value: Any) -> str:
+    """Plain text of an ADF document; a string (wiki markup) passes through; ``None`` gives ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    text = _render(value)
+    return _MANY_NEWLINES.sub("\n\n", text).strip()

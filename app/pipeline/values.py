@@ -1,0 +1,114 @@
+"""Small value parsers shared by the transforms: timestamps, dates, users, ids.
+
+Parsers are total: a value they cannot read comes back unchanged, so the row keeps the evidence and
+``validate`` quarantines it with a reason (instead of one bad value failing the whole batch here).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+_fromiso = datetime.fromisoformat
+
+
+def to_utc(value: Any) -> Any:
+    """A Jira instant as an aware UTC datetime.
+
+    Accepts ISO strings with any offset (``+0000``, ``+05:30``, ``Z``; a missing offset means UTC), epoch
+    milliseconds (int, float or a digit string, as ``changelog/bulkfetch`` sends), and datetimes.
+    ``None``/``""`` give ``None``; anything unreadable is returned unchanged.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            dt = _fromiso(value)
+        except ValueError:
+            if value.isdigit():
+                return _from_ms(int(value), value)
+            return value
+    elif isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_ms(value, value)
+    else:
+        return value
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+
+
+def _from_ms(ms: float, original: Any) -> Any:
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return original
+
+
+def to_date(value: Any) -> Any:
+    """A Jira date (``2025-03-14``) as a ``date``; ``None`` stays ``None``, junk is returned unchanged."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value
+
+
+def user_id(user: Any) -> str | None:
+    """Identity of a user object: Cloud ``accountId``; Server/DC ``key``, then ``name``."""
+    if not isinstance(user, dict):
+        return None if user is None else str(user)
+    for k in ("accountId", "key", "name"):
+        v = user.get(k)
+        if v:
+            return str(v)
+    return None
+
+
+def sid(value: Any) -> str | None:
+    """An id as a string (Jira sends numbers and numeric strings alike)."""
+    return None if value is None else str(value)
+
+
+def name_of(obj: Any, key: str = "name") -> Any:
+    """``obj[key]`` when ``obj`` is a dict, else None."""
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def to_int(value: Any) -> Any:
+    """An integer from int/float/digit string; other values unchanged (validate reports them)."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return value
+
+
+def to_float(value: Any) -> Any:
+    """A float from a number or numeric string; other values unchanged."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def obj(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """``parent[key]`` when it is a dict (a JSON object), else an empty dict."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
