@@ -214,7 +214,30 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError("Invalid configuration:\n" + "\n".join(lines)) from None
 
 
+_active: Settings | None = None
+
+
+def activate_settings(settings: Settings | None) -> None:
+    """Make ``settings`` what :func:`get_settings` returns (``create_app`` does this; None resets)."""
+    global _active
+    _active = settings
+
+
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once (``get_settings.cache_clear()`` to re-read)."""
+def _from_environment() -> Settings:
     return load_settings()
+
+
+def get_settings() -> Settings:
+    """The process-wide settings: the running app's, else read once from the environment."""
+    return _active if _active is not None else _from_environment()
+
+
+def reset_settings() -> None:
+    """Forget the active and cached settings (the next call re-reads the environment)."""
+    activate_settings(None)
+    _from_environment.cache_clear()
+
+
+# Compatibility with callers that clear the cache the lru_cache way.
+get_settings.cache_clear = reset_settings  # type: ignore[attr-defined]

@@ -1,0 +1,86 @@
+"""Per-client API rate limiting with the ``limits`` library (the engine behind slowapi).
+
+Storage is Redis when ``REDIS_URL`` is set (so several replicas share one budget), memory otherwise.
+Over the limit the API answers ``429 {"detail": ...}`` with ``Retry-After`` (seconds). Liveness and
+metrics probes are exempt. If Redis is unreachable the request is let through and a warning logged:
+an outage of the limiter must not become an outage of the API.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import structlog
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = structlog.get_logger("app.ratelimit")
+
+EXEMPT_PATHS = frozenset({"/health", "/metrics"})
+EXEMPT_PREFIXES = ("/static/", "/admin/static/")
+
+
+def make_storage(redis_url: str | None) -> Storage:
+    """Redis-backed storage for ``redis_url``, or in-process memory when it is None."""
+    if redis_url:
+        storage = storage_from_string(f"async+{redis_url}", implementation="redispy", key_prefix="kairus_rl")
+    else:
+        storage = storage_from_string("async+memory://")
+    assert isinstance(storage, Storage)
+    return storage
+
+
+def client_key(scope: Scope) -> str:
+    """The client's address (uvicorn's ``--proxy-headers`` puts the real one here behind a proxy)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class RateLimitMiddleware:
+    """ASGI middleware applying ``RATE_LIMIT`` (e.g. ``120/minute``) to every client."""
+
+    def __init__(self, app: ASGIApp, *, limit: str, storage: Storage) -> None:
+        self.app = app
+        self.limits: list[RateLimitItem] = parse_many(limit)
+        self.storage = storage
+        self.limiter = MovingWindowRateLimiter(storage)
+
+    async def _retry_after(self, key: str) -> int | None:
+        """Seconds to wait when any limit is exhausted for ``key``; None when the request may pass."""
+        for item in self.limits:
+            if not await self.limiter.hit(item, key):
+                stats = await self.limiter.get_window_stats(item, key)
+                return max(1, math.ceil(stats.reset_time - time.time()))
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        try:
+            retry_after = await self._retry_after(client_key(scope))
+        except Exception as exc:
+            log.warning("rate limiter unavailable; request allowed", error=str(exc))
+            retry_after = None
+        if retry_after is None:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"detail": f"Rate limit exceeded; retry in {retry_after} s"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(retry_after).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
