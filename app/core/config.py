@@ -50,7 +50,12 @@ class Settings(BaseSettings):
     """All configuration of the service; build it with :func:`load_settings` to get readable errors."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `NAME=` (as in .env.example) means "not set": use the default instead of an empty value.
+        env_ignore_empty=True,
     )
 
     # --- service ---------------------------------------------------------------------------------
