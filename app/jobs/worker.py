@@ -231,6 +231,7 @@ class JobWorker:
                 batch_seconds=self.settings.batch_seconds,
                 max_in_flight=self.settings.jira_max_in_flight,
                 timeout=self.settings.jira_timeout_seconds,
+                overlap_minutes=self.settings.overlap_minutes,
             )
             state = SyncStateStore(session_factory(self.engine), integration.id)
         return request, state

@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
@@ -45,6 +46,7 @@ from app.pipeline.transform import build_field_map, transform_issues, transform_
 from app.pipeline.validate import validate
 from app.warehouse.base import Warehouse
 
+T = TypeVar("T")
 Mode = Literal["full", "incremental", "reconcile"]
 MODES: tuple[str, ...] = ("full", "incremental", "reconcile")
 
@@ -75,6 +77,7 @@ class RunRequest:
     batch_seconds: float = 30.0
     max_in_flight: int = 8
     timeout: float = 30.0
+    overlap_minutes: int = 5
 
 
 @dataclass
@@ -88,6 +91,17 @@ class RunResult:
     deleted_issues: int = 0
     deleted_worklogs: int = 0
     projects: list[str] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def _closing(stream: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]:
+    """Close an async generator when the block ends, also on cancel (its tasks must not leak)."""
+    try:
+        yield stream
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class _Run:
@@ -174,7 +188,7 @@ class _Run:
         """Load every reference stream as one batch; returns (fields records, project records)."""
         fields: list[dict[str, Any]] = []
         projects: list[dict[str, Any]] = []
-        async with contextlib.aclosing(reference_streams(client)) as streams:
+        async with _closing(reference_streams(client)) as streams:
             async for name, records in streams:
                 self.progress.add_page(name, len(records))
                 if name == "fields":
@@ -226,8 +240,11 @@ class _Run:
             "info", f"scanning issues of {len(keys)} project(s)", {"projects": keys, "since": resumed}
         )
         until = datetime.now(UTC)
-        pages = issue_pages(client, fields_list=fields, since=since, until=until, projects=keys)
-        async with contextlib.aclosing(pages) as stream:
+        overlap = timedelta(minutes=self.request.overlap_minutes)
+        pages = issue_pages(
+            client, fields_list=fields, since=since, until=until, projects=keys, overlap=overlap
+        )
+        async with _closing(pages) as stream:
             async for page in stream:
                 stream_name = (
                     page.partition if page.partition.startswith("issues:") else issue_stream(page.partition)
