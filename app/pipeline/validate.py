@@ -1,0 +1,275 @@
+"""Data-quality checks of one batch of rows before it is loaded.
+
+Checks (each reported per table in ``dq_results``, status ``pass``/``warn``/``fail``):
+
+- ``required_keys``: primary-key and required columns are present (failing rows are quarantined);
+- ``types``: every value parses as its column kind (quarantined);
+- ``created_le_updated``: ``created_at <= updated_at`` (quarantined);
+- ``unique_keys``: one row per primary key; duplicates keep the newest version (or the last row) and are
+  reported as ``warn``, not quarantined (a re-read issue is not bad data);
+- ``children_known``: child rows belong to an issue loaded in this batch (quarantined otherwise: the loader
+  replaces children per issue, so an orphan cannot be placed);
+- ``counts_reconcile``: per issue, the embedded ``total`` of comments, worklogs and changelog vs the rows
+  produced (``fail`` when rows are missing, ``warn`` when there are extra, e.g. added between two pages).
+
+Quarantined rows leave the batch with the reason and their raw JSON. When quarantined rows exceed
+``max_failure_ratio`` of the batch, :class:`BatchQualityError` (a ``DataQualityError``) is raised and carries
+the result, so a caller can still record the quarantine and checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from app.core.errors import DataQualityError
+from app.pipeline.schema import CHILD_TABLES, TABLES, Table
+
+Rows = dict[str, list[dict[str, Any]]]
+
+DEFAULT_MAX_FAILURE_RATIO = 0.1
+
+
+@dataclass
+class Validated:
+    """The rows fit to load, the rows set aside, and every check's result."""
+
+    rows: Rows
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    dq_results: list[dict[str, Any]] = field(default_factory=list)
+
+
+class BatchQualityError(DataQualityError):
+    """Too many rows of a batch failed; ``validated`` holds the quarantine and the check results."""
+
+    def __init__(self, message: str, validated: Validated) -> None:
+        super().__init__(message)
+        self.validated = validated
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int
+
+
+def _is_float(v: Any) -> bool:
+    return type(v) is float or type(v) is int
+
+
+def _is_ts(v: Any) -> bool:
+    return type(v) is datetime and v.tzinfo is not None
+
+
+def _is_date(v: Any) -> bool:
+    return type(v) is date
+
+
+_TYPE_OK: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: type(v) is str,
+    "int": _is_int,
+    "float": _is_float,
+    "bool": lambda v: type(v) is bool,
+    "ts": _is_ts,
+    "date": _is_date,
+}
+
+
+def _key(table: Table, row: dict[str, Any]) -> str:
+    return "|".join("" if row.get(k) is None else str(row.get(k)) for k in table.primary_key)
+
+
+class _Batch:
+    """Accumulates failures per (table, row index) and the check results."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.failed: dict[str, dict[int, list[str]]] = {}
+        self.results: list[dict[str, Any]] = []
+
+    def fail(self, table: str, index: int, reason: str) -> None:
+        self.failed.setdefault(table, {}).setdefault(index, []).append(reason)
+
+    def result(
+        self, check: str, table: str, failing: int, checked: int, *, warn: bool = False, **details: Any
+    ) -> None:
+        status = "pass" if failing == 0 else ("warn" if warn else "fail")
+        self.results.append(
+            {
+                "job_id": self.job_id,
+                "check_name": check,
+                "table_name": table,
+                "status": status,
+                "failing_rows": failing,
+                "checked_rows": checked,
+                "details": details or None,
+            }
+        )
+
+
+def _check_columns(b: _Batch, table: Table, rows: list[dict[str, Any]]) -> None:
+    missing = wrong = 0
+    for col in table.columns:
+        name = col.name
+        if col.required:
+            for i, r in enumerate(rows):
+                if r.get(name) is None:
+                    b.fail(table.name, i, f"missing {name}")
+                    missing += 1
+        ok = _TYPE_OK.get(col.kind)
+        if ok is None:
+            continue
+        for i, r in enumerate(rows):
+            v = r.get(name)
+            if v is not None and not ok(v):
+                b.fail(table.name, i, f"{name}: {v!r} is not a valid {col.kind}")
+                wrong += 1
+    b.result("required_keys", table.name, missing, len(rows))
+    b.result("types", table.name, wrong, len(rows))
+
+
+def _check_created_updated(b: _Batch, table: Table, rows: list[dict[str, Any]]) -> None:
+    if "created_at" not in table.column_names or "updated_at" not in table.column_names:
+        return
+    bad = 0
+    for i, r in enumerate(rows):
+        c, u = r.get("created_at"), r.get("updated_at")
+        if isinstance(c, datetime) and isinstance(u, datetime) and _is_ts(c) and _is_ts(u) and c > u:
+            b.fail(table.name, i, f"created_at {c.isoformat()} is after updated_at {u.isoformat()}")
+            bad += 1
+    b.result("created_le_updated", table.name, bad, len(rows))
+
+
+def _dedupe(b: _Batch, table: Table, rows: list[dict[str, Any]], raw_dupes: int) -> list[dict[str, Any]]:
+    """One row per key (newest version, else the last); duplicates are reported, not quarantined."""
+    keep: dict[tuple[Any, ...], dict[str, Any]] = {}
+    v = table.version_column
+    pk = table.primary_key
+    for r in rows:
+        k = tuple(r.get(c) for c in pk)
+        old = keep.get(k)
+        if old is None or v is None or not (_is_ts(old.get(v)) and _is_ts(r.get(v)) and old[v] > r[v]):
+            keep[k] = r
+    dupes = len(rows) - len(keep) + raw_dupes
+    b.result("unique_keys", table.name, dupes, len(rows) + raw_dupes, warn=True)
+    return list(keep.values()) if len(keep) != len(rows) else rows
+
+
+def _reconcile(b: _Batch, rows: Rows, raw_issues: Iterable[dict[str, Any]]) -> None:
+    counts: dict[str, dict[str, int]] = {"comments": {}, "worklogs": {}, "issue_changelog": {}}
+    for table, per in counts.items():
+        for r in rows.get(table, ()):
+            per[r["issue_id"]] = per.get(r["issue_id"], 0) + 1
+    missing: dict[str, list[str]] = {"comments": [], "worklogs": [], "issue_changelog": []}
+    extra: dict[str, list[str]] = {"comments": [], "worklogs": [], "issue_changelog": []}
+    checked = 0
+    for issue in raw_issues:
+        iid = str(issue.get("id"))
+        f = issue.get("fields") or {}
+        checked += 1
+        pairs = (("comments", f.get("comment")), ("worklogs", f.get("worklog")))
+        for table, container in pairs:
+            if isinstance(container, dict) and isinstance(container.get("total"), int):
+                have = len(container.get(table) or ())
+                if have < container["total"]:
+                    missing[table].append(iid)
+                elif have > container["total"]:
+                    extra[table].append(iid)
+        log = issue.get("changelog")
+        if isinstance(log, dict) and isinstance(log.get("total"), int):
+            have = len(log.get("histories") or ())
+            if have < log["total"]:
+                missing["issue_changelog"].append(iid)
+            elif have > log["total"]:
+                extra["issue_changelog"].append(iid)
+    for table in counts:
+        if missing[table]:
+            b.result("counts_reconcile", table, len(missing[table]), checked, missing=missing[table][:50])
+        else:
+            b.result(
+                "counts_reconcile", table, len(extra[table]), checked, warn=True, extra=extra[table][:50]
+            )
+
+
+def validate(
+    rows: Rows,
+    *,
+    job_id: str,
+    raw_issues: list[dict[str, Any]] | None = None,
+    max_failure_ratio: float = DEFAULT_MAX_FAILURE_RATIO,
+) -> Validated:
+    """Check a batch; return the loadable rows, the quarantine and the ``dq_results`` rows.
+
+    Raises :class:`BatchQualityError` when more than ``max_failure_ratio`` of the batch's rows were
+    quarantined (``1.0`` never raises).
+    """
+    b = _Batch(job_id)
+    raw_by_id: dict[str, dict[str, Any]] = {}
+    raw_dupes = 0
+    for issue in raw_issues or ():
+        iid = str(issue.get("id"))
+        raw_dupes += iid in raw_by_id
+        raw_by_id[iid] = issue
+    out: Rows = {}
+    total = 0
+    for name, table_rows in rows.items():
+        table = TABLES.get(name)
+        if table is None:
+            raise DataQualityError(f"rows for unknown table {name!r}")
+        if not table_rows:
+            continue
+        total += len(table_rows)
+        _check_columns(b, table, table_rows)
+        _check_created_updated(b, table, table_rows)
+    # Orphans are judged after the issues' own failures, so a quarantined issue takes its children along.
+    kept_issue_ids = {r["issue_id"] for r in _passing(b, "issues", rows.get("issues", []))}
+    for name in CHILD_TABLES:
+        table = TABLES[name]
+        owner = table.owner or "issue_id"
+        bad = 0
+        for i, r in enumerate(rows.get(name, ())):
+            if r.get(owner) not in kept_issue_ids and i not in b.failed.get(name, {}):
+                b.fail(name, i, f"issue {r.get(owner)} is not loaded in this batch")
+                bad += 1
+        if rows.get(name):
+            b.result("children_known", name, bad, len(rows[name]))
+    quarantine = _set_aside(b, rows, raw_by_id)
+    for name, table_rows in rows.items():
+        if not table_rows:
+            continue
+        kept = _passing(b, name, table_rows)
+        out[name] = _dedupe(b, TABLES[name], kept, raw_dupes if name == "issues" else 0)
+    if raw_issues is not None:
+        _reconcile(b, rows, raw_by_id.values())
+    result = Validated(out, quarantine, b.results)
+    if total and len(quarantine) > max_failure_ratio * total:
+        raise BatchQualityError(
+            f"{len(quarantine)} of {total} rows failed data-quality checks "
+            f"(more than {max_failure_ratio:.0%}); see dq_results and quarantine",
+            result,
+        )
+    return result
+
+
+def _passing(b: _Batch, name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Rows of ``name`` that failed no check so far.
+    failed = b.failed.get(name)
+    if not failed:
+        return rows
+    return [r for i, r in enumerate(rows) if i not in failed]
+
+
+def _set_aside(b: _Batch, rows: Rows, raw_by_id: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, failed in b.failed.items():
+        table = TABLES[name]
+        for i, reasons in failed.items():
+            row = rows[name][i]
+            entity_id = _key(table, row)
+            raw = raw_by_id.get(str(row.get("issue_id"))) if name == "issues" else None
+            entry = out.setdefault(
+                (name, entity_id),
+                {"job_id": b.job_id, "entity": name, "entity_id": entity_id, "reason": "", "raw": raw or row},
+            )
+            entry["reason"] = "; ".join(filter(None, [entry["reason"], *reasons]))
+    return list(out.values())
