@@ -9,6 +9,7 @@ so FastAPI runs their blocking database work in its threadpool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -28,6 +29,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
+from app.api.auth_routes import authenticate
 from app.api.deps import get_app_settings
 from app.core.config import Settings
 from app.core.database import SessionDep, check_database, session_scope
@@ -36,6 +38,7 @@ from app.core.security import create_access_token, decode_access_token, encrypt_
 from app.jira.client import JiraClient, JiraSite
 from app.jira.retry import RetryPolicy
 from app.jobs.jira_job import (
+    JobStateError,
     active_job,
     enqueue_job,
     last_finished_job,
@@ -186,21 +189,6 @@ class WebUser:
     def can_act(self) -> bool:
         """Admins act (start, cancel, edit); viewers only see."""
         return self.role == "admin"
-
-
-def authenticate(username: str, password: str, settings: Settings) -> str | None:
-    """The role of these credentials (the bootstrap admin or the optional viewer), or None."""
-    accounts = [(settings.admin_username, settings.admin_password, "admin")]
-    if settings.viewer_username:
-        accounts.append((settings.viewer_username, settings.viewer_password, "viewer"))
-    role = None
-    for name, secret, account_role in accounts:
-        # Compare every account in full so the timing does not reveal which user names exist.
-        name_ok = hmac.compare_digest(username.encode(), name.encode())
-        expected = secret.get_secret_value() if secret is not None else secrets.token_hex(16)
-        if hmac.compare_digest(password.encode(), expected.encode()) and name_ok and secret is not None:
-            role = account_role
-    return role
 
 
 def warehouse_quarantine(request: Request, job_id: str) -> list[dict[str, Any]] | None:
@@ -373,8 +361,8 @@ def login(
             error="The form expired; please sign in again.",
             status_code=403,
         )
-    role = authenticate(username, password, settings)
-    if role is None:
+    account = authenticate(request, username, password)
+    if account is None:
         return _login_page(
             request,
             settings,
@@ -383,7 +371,7 @@ def login(
             error="Wrong user name or password.",
             status_code=401,
         )
-    token = create_access_token(username, role, settings=settings)
+    token = create_access_token(account.username, account.role, settings=settings)
     response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE,
@@ -554,7 +542,8 @@ def job_live(
 def cancel_job(job_id: str, session: SessionDep, user: FormAdmin) -> RedirectResponse:
     """Ask a queued or running job to stop (cooperative: it stops at its next checkpoint)."""
     _job_or_404(session, job_id)
-    request_cancel(session, job_id)
+    with contextlib.suppress(JobStateError):  # it finished meanwhile: nothing left to stop
+        request_cancel(session, job_id)
     session.commit()
     return RedirectResponse(f"/admin/jobs/{job_id}", status.HTTP_303_SEE_OTHER)
 
@@ -646,6 +635,13 @@ def _save_integration(
         integ.token_encrypted = encrypt_secret(values["token"], settings.encryption_key_value)
     session.add(integ)
     session.flush()
+
+
+def _resync_schedules(request: Request) -> None:
+    # The scheduler re-reads integrations periodically; asking now makes a new schedule show at once.
+    scheduler = getattr(request.app.state, "scheduler", None)
+    if scheduler is not None:
+        scheduler.request_sync()
 
 
 def _name_taken(session: Session, name: str, own_id: int | None) -> bool:
@@ -774,6 +770,7 @@ def save_integration(
         )
     _save_integration(session, integ, values, settings)
     session.commit()
+    _resync_schedules(request)
     return RedirectResponse(
         f"/admin/integrations?done={'created' if integ_id is None else 'updated'}", status.HTTP_303_SEE_OTHER
     )
@@ -802,6 +799,7 @@ def delete_integration(
         )
     session.delete(integ)
     session.commit()
+    _resync_schedules(request)
     return RedirectResponse("/admin/integrations?done=deleted", status.HTTP_303_SEE_OTHER)
 
 
@@ -933,8 +931,10 @@ def health_checks(request: Request, settings: Settings) -> list[tuple[str, Calla
 
     def scheduler() -> str:
         sched = getattr(request.app.state, "scheduler", None)
-        if sched is None:
-            raise RuntimeError("not running in this process")
-        return "running"
+        if sched is None or not sched.running:
+            raise RuntimeError("not running in this process (SCHEDULER_ENABLED=false?)")
+        state = sched.describe()
+        role = "leader" if state.get("leader") else "standby (another replica leads)"
+        return f"running, {role}, {state.get('schedules', 0)} schedule(s)"
 
     return [("database", database), ("cache", cache), ("warehouse", warehouse), ("scheduler", scheduler)]

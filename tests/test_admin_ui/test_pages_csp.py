@@ -1,0 +1,59 @@
+"""Every admin page works under the service's strict CSP: no inline script, handler or style; no CDN."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.core.database import session_scope
+from app.jobs.jira_job import enqueue_job
+from tests.test_admin_ui.conftest import ADMIN, add_integration, sign_in
+
+
+@pytest.fixture
+def admin_pages(client: TestClient) -> dict[str, str]:
+    integ = add_integration(client)
+    with session_scope(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        job_id = enqueue_job(session, integration_id=integ, mode="full", trigger="api").id
+    pages = {"/admin/login": client.get("/admin/login").text}
+    sign_in(client, *ADMIN)
+    for path in (
+        "/admin/jobs",
+        f"/admin/jobs/{job_id}",
+        "/admin/integrations",
+        "/admin/integrations/new",
+        f"/admin/integrations/{integ}/edit",
+        "/admin/health",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        pages[path] = response.text
+    return pages
+
+
+def test_no_inline_scripts_handlers_or_styles(admin_pages: dict[str, str]) -> None:
+    for path, html in admin_pages.items():
+        for tag in re.findall(r"<script\b[^>]*>", html):
+            assert 'src="/admin/static/' in tag or 'type="application/json"' in tag, (path, tag)
+        assert not re.search(r"\son[a-z]+\s*=", html), path
+        assert not re.search(r"\sstyle\s*=", html), path
+        assert "javascript:" not in html, path
+
+
+def test_assets_are_our_own(admin_pages: dict[str, str]) -> None:
+    for path, html in admin_pages.items():
+        for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+            assert url.startswith("/"), (path, url)
+        assert 'name="viewport"' in html, path  # readable on a phone
+
+
+def test_static_files_are_served_and_nothing_else(client: TestClient) -> None:
+    js = client.get("/admin/static/admin.js")
+    assert js.status_code == 200
+    assert js.headers["content-type"].startswith("text/javascript")
+    assert client.get("/admin/static/admin.css").headers["content-type"].startswith("text/css")
+    assert client.get("/admin/static/..%2Fmain.py").status_code == 404
+    assert client.get("/admin/static/nope.js").status_code == 404
