@@ -56,7 +56,9 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def snapshot(wh: SqlWarehouse, skip: set[str] = frozenset()) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(
+    wh: SqlWarehouse, skip: frozenset[str] | set[str] = frozenset()
+) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table but ``skip`` (volatile timestamps left out, JSON normalised), sorted."""
     out: dict[str, list[tuple[Any, ...]]] = {}
     for name, table in TABLES.items():

@@ -23,8 +23,8 @@ def test_a_statement_failing_mid_transaction_leaves_no_trace(warehouse: SqlWareh
     if _fakesnow(warehouse):
         request.applymarker(
             pytest.mark.xfail(
-                reason="fakesnow 0.12.1 cannot MERGE inside BEGIN, so the loader runs the merge statements in "
-                "autocommit there: the issues MERGE before the broken comments insert is not rolled back "
+                reason="fakesnow 0.12.1 cannot MERGE inside BEGIN, so the loader runs the merge statements "
+                "in autocommit there: the issues MERGE before the broken comments insert is not rolled back "
                 "(real Snowflake runs them in one transaction)",
                 strict=True,
             )

@@ -1,4 +1,4 @@
-"""Loader behaviour on DuckDB and on Snowflake through fakesnow (same tests, ``warehouse`` is parametrised)."""
+"""Loader behaviour on DuckDB and on Snowflake through fakesnow (the `warehouse` fixture is parametrised)."""
 
 from __future__ import annotations
 
