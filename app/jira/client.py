@@ -55,6 +55,13 @@ def _auth_for(site: JiraSite) -> httpx.Auth | None:
     raise ConfigError(f"Integration '{site.name}': auth must be 'basic' or 'bearer', not {site.auth!r}.")
 
 
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
 class JiraClient:
     """Async JSON client for one site; use as ``async with JiraClient(site) as client``."""
 
@@ -162,12 +169,15 @@ class JiraClient:
                     endpoint=endpoint,
                 ) from exc
             status = str(response.status_code)
+            throttled = response.status_code == 429
+            self.limiter.on_response(throttled)
             if response.is_success:
                 return self._decode(response, endpoint, ticket)
             error = error_for_status(response, site=self.site.name, endpoint=endpoint, auth=self.site.auth)
-            retry_after = getattr(error, "retry_after", None)
-            if response.status_code == 429 or (response.status_code == 503 and retry_after):
-                self.limiter.on_throttle(ticket, retry_after)
+            if throttled:
+                # Only 429 speaks for the whole credential; a 503's Retry-After delays just its own retry.
+                limit = _number(response.headers.get("x-ratelimit-limit"))
+                self.limiter.on_throttle(ticket, getattr(error, "retry_after", None), limit)
             raise error
         finally:
             self.stats.record(endpoint, status, time.monotonic() - started)

@@ -1,22 +1,27 @@
-"""Adaptive flow control for one Jira site: an AIMD in-flight limit, a shared cool-down and a rate pacer.
+"""Adaptive flow control for one Jira site: an AIMD in-flight limit, a shared cool-down and a pacer.
 
 * **In-flight limit (AIMD).** Starts at ``max_in_flight``; a 429 halves it (once per congestion window, so a
   burst of 429s from requests already in flight counts as one signal); a run of ``limit`` successes adds 1.
   Always within ``[1, max_in_flight]``.
-* **Cool-down.** A 429 (or 503) with ``Retry-After`` means the whole credential is throttled, so no request
-  of this site leaves before that instant: retrying earlier only earns a longer penalty.
-* **Pacer.** When Jira tells us its refill rate, or 429s show the sustainable rate, requests are spaced to
-  it, so the budget is used steadily instead of in bursts that end in 429s.
+* **Cool-down.** A 429 with ``Retry-After`` throttles the whole credential, so no request of this site
+  leaves before that instant: retrying earlier only earns a longer penalty.
+* **Pacer.** Jira Cloud does not say its refill rate, but two consecutive 429s do: between them the server's
+  bucket went from empty to empty, so what it accepted in between, divided by the time, *is* the rate.
+  The pacer then mirrors the server's token bucket (capacity from ``X-RateLimit-Limit``) slightly below that
+  rate, so the budget is used steadily instead of in bursts that end in 429s. It creeps up while no 429
+  comes, so a low estimate heals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from dataclasses import dataclass
 
 from app.core.metrics import JIRA_IN_FLIGHT_LIMIT
+
+PACE_MARGIN = 0.97  # fraction of the measured rate to aim at
+MIN_SAMPLE = 10  # accepted requests needed between two 429s to trust a rate measurement
 
 
 @dataclass
@@ -24,6 +29,65 @@ class Ticket:
     """Handed out by :meth:`AdaptiveLimiter.acquire`; remembers the congestion window it started in."""
 
     generation: int
+
+
+class Pacer:
+    """A client-side token bucket (GCRA style: tokens may go negative to queue callers in order).
+
+    Modes once a rate is known: ``exact`` (measured between two 429s: creep +0.3%/s, -10% on a 429) and
+    ``probe`` (the server's bucket overflowed during the cool-down, so the measurement is only a lower
+    bound: grow ~20%/s until the next 429, then fall back 10% and go ``exact``).
+    """
+
+    def __init__(self) -> None:
+        self.rate: float | None = None  # None = unpaced
+        self.mode = "exact"
+        self.capacity = 1.0
+        self.tokens = 0.0
+        self.stamp = time.monotonic()
+        self.accepted = 0  # responses (not 429) since the last 429
+        self.first_sent: float | None = None
+        self.last_429: float | None = None
+
+    def reserve(self, now: float) -> float:
+        """Take one token; return how long to wait before sending (0 when unpaced)."""
+        if self.first_sent is None:
+            self.first_sent = now
+        if self.rate is None:
+            return 0.0
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.tokens -= 1.0
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def on_accepted(self) -> None:
+        """Count a request the server let through, and let the paced rate grow a little."""
+        self.accepted += 1
+        if self.rate is not None:
+            # Per-request factors: probe x1.05 per quarter second of traffic, exact x1.003 per second.
+            self.rate *= 1.05 ** (4.0 / self.rate) if self.mode == "probe" else 1.003 ** (1.0 / self.rate)
+
+    def on_throttled(self, now: float, limit_header: float | None) -> None:
+        """Learn from a 429: the server's bucket is empty now."""
+        if limit_header:
+            self.capacity = max(1.0, limit_header)
+        if self.rate is not None:
+            self.rate = max(0.5, self.rate * 0.9)
+            self.mode = "exact"
+        elif self.last_429 is not None and self.accepted >= MIN_SAMPLE:
+            # From empty (last 429) to empty (now): what was accepted in between is rate x time...
+            self.rate = max(0.5, PACE_MARGIN * self.accepted / max(now - self.last_429, 1e-3))
+            # ...unless the bucket filled up during the cool-down: then it is only a lower bound.
+            self.mode = "probe" if self.accepted >= 0.9 * self.capacity else "exact"
+        elif self.last_429 is None and self.first_sent is not None and limit_header:
+            # First 429, from a bucket that started full: accepted = capacity + rate x elapsed.
+            surplus = self.accepted - self.capacity
+            if surplus >= MIN_SAMPLE:
+                self.rate = max(0.5, PACE_MARGIN * surplus / max(now - self.first_sent, 1e-3))
+        self.tokens = 0.0
+        self.stamp = now
+        self.accepted = 0
+        self.last_429 = now
 
 
 class AdaptiveLimiter:
@@ -37,13 +101,16 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self.name = name
         self.pause_until = 0.0
-        self.rate: float | None = None  # requests per second when pacing, None = unpaced
-        self._next_slot = 0.0
+        self.pacer = Pacer()
         self._generation = 0
         self._successes = 0
         self._cond = asyncio.Condition()
-        self._sent: deque[float] = deque(maxlen=512)
         JIRA_IN_FLIGHT_LIMIT.labels(integration=name).set(self.limit)
+
+    @property
+    def rate(self) -> float | None:
+        """The paced request rate (requests/s), None while unpaced."""
+        return self.pacer.rate
 
     async def acquire(self) -> Ticket:
         """Wait for an in-flight slot, the end of any cool-down, and the pacer's next slot."""
@@ -64,15 +131,11 @@ class AdaptiveLimiter:
             if now < self.pause_until:
                 await asyncio.sleep(self.pause_until - now)
                 continue
-            if self.rate:
-                # Reserve the next slot atomically (no await between read and write).
-                slot = max(now, self._next_slot)
-                self._next_slot = slot + 1.0 / self.rate
-                if slot > now:
-                    await asyncio.sleep(slot - now)
-                    if time.monotonic() < self.pause_until:
-                        continue
-            self._sent.append(time.monotonic())
+            wait = self.pacer.reserve(now)
+            if wait > 0:
+                await asyncio.sleep(wait)
+                if time.monotonic() < self.pause_until:
+                    continue  # a 429 arrived meanwhile: wait it out (the token stays spent)
             return
 
     async def release(self) -> None:
@@ -81,6 +144,11 @@ class AdaptiveLimiter:
             self.in_flight -= 1
             self._cond.notify_all()
 
+    def on_response(self, throttled: bool) -> None:
+        """Every answer the server gave (429 or not) except throttles: feeds the pacer's measurement."""
+        if not throttled:
+            self.pacer.on_accepted()
+
     def on_success(self) -> None:
         """Additive increase: after a run of ``limit`` successes, allow one more request in flight."""
         self._successes += 1
@@ -88,8 +156,10 @@ class AdaptiveLimiter:
             self._successes = 0
             self._set_limit(self.limit + 1)
 
-    def on_throttle(self, ticket: Ticket, retry_after: float | None) -> None:
-        """Multiplicative decrease plus a shared cool-down; called for a 429 (or 503 with Retry-After)."""
+    def on_throttle(
+        self, ticket: Ticket, retry_after: float | None, limit_header: float | None = None
+    ) -> None:
+        """Multiplicative decrease, a shared cool-down and a pacer update; called for each 429."""
         now = time.monotonic()
         if retry_after is not None:
             self.pause_until = max(self.pause_until, now + retry_after)
@@ -98,22 +168,7 @@ class AdaptiveLimiter:
         self._generation += 1
         self._successes = 0
         self._set_limit(max(1.0, self.limit / 2))
-        observed = self.observed_rate(now)
-        if observed is not None:
-            # Pace just under what got us throttled; the pacer creeps back up on success runs.
-            self.rate = max(0.5, observed * 0.85) if self.rate is None else min(self.rate, observed) * 0.9
-
-    def set_rate(self, rate: float | None) -> None:
-        """Pace to ``rate`` requests/s (from rate-limit headers); None stops pacing."""
-        self.rate = rate
-
-    def observed_rate(self, now: float, window: float = 2.0) -> float | None:
-        """Requests per second sent over the last ``window`` seconds (None when too few to tell)."""
-        recent = [t for t in self._sent if now - t <= window]
-        if len(recent) < 4:
-            return None
-        span = max(now - recent[0], 1e-3)
-        return len(recent) / span
+        self.pacer.on_throttled(now, limit_header)
 
     def _set_limit(self, value: float) -> None:
         self.limit = min(float(self.max_in_flight), max(1.0, value))

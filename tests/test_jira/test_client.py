@@ -123,7 +123,7 @@ async def test_x_ratelimit_reset_is_obeyed_without_retry_after() -> None:
     assert arrivals[1] - arrivals[0] >= 0.3
 
 
-async def test_503_with_retry_after_pauses_every_request_of_the_site() -> None:
+async def test_429_with_retry_after_pauses_every_request_of_the_site() -> None:
     """A throttle answer holds back other requests too, not only the one retried."""
     arrivals: dict[str, list[float]] = {"a": [], "b": []}
     first = {"done": False}
@@ -135,7 +135,7 @@ async def test_503_with_retry_after_pauses_every_request_of_the_site() -> None:
         if name == "a" and not first["done"]:
             first["done"] = True
             throttled.set()
-            return httpx.Response(503, headers={"Retry-After": "0.3"})
+            return httpx.Response(429, headers={"Retry-After": "0.3"})
         return httpx.Response(200, json={})
 
     async def later_b(client: JiraClient) -> None:
@@ -230,3 +230,56 @@ def test_endpoint_templates_hide_ids_and_keys() -> None:
         endpoint_template("GET", "/rest/agile/1.0/board/17/sprint") == "GET /rest/agile/1.0/board/{id}/sprint"
     )
     assert endpoint_template("POST", "/rest/api/3/search/jql") == "POST /rest/api/3/search/jql"
+
+
+class TokenBucketJira:
+    """A Jira-like rate limiter: token bucket per credential, integer Retry-After, violations counted."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = burst, time.monotonic()
+        self.not_before = 0.0
+        self.ok = self.limited = self.violations = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        now = time.monotonic()
+        if now < self.not_before:
+            self.violations += 1
+            self.limited += 1
+            return httpx.Response(
+                429, headers={"Retry-After": "1", "X-RateLimit-Limit": str(int(self.burst))}
+            )
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            wait = max(1, int((1 - self.tokens) / self.rate + 0.999))
+            self.not_before = now + wait
+            self.limited += 1
+            return httpx.Response(
+                429, headers={"Retry-After": str(wait), "X-RateLimit-Limit": str(int(self.burst))}
+            )
+        self.tokens -= 1
+        self.ok += 1
+        await asyncio.sleep(0.005)  # latency after admission, like a real server
+        return httpx.Response(200, json={})
+
+
+async def test_pacer_learns_the_rate_and_never_violates_retry_after() -> None:
+    server = TokenBucketJira(rate=40, burst=60)
+    async with client_for(server, max_in_flight=8, retry=RetryPolicy(max_attempts=10)) as client:
+        await asyncio.gather(*(client.get_json(f"/rest/api/3/issue/{i}") for i in range(300)))
+        learned = client.limiter.rate
+    assert server.ok == 300
+    assert server.violations == 0
+    # Unpaced, 8 workers against 40/s would collect a 429 every few requests; paced, only a handful.
+    assert server.limited <= 6
+    assert learned is not None and 30 <= learned <= 48
+
+
+async def test_pacer_with_a_small_burst_still_converges_without_violations() -> None:
+    server = TokenBucketJira(rate=40, burst=10)  # the bucket overflows during each cool-down
+    async with client_for(server, max_in_flight=8, retry=RetryPolicy(max_attempts=10)) as client:
+        await asyncio.gather(*(client.get_json(f"/rest/api/3/issue/{i}") for i in range(150)))
+    assert server.ok == 150
+    assert server.violations == 0
+    assert server.limited <= 6
