@@ -115,7 +115,7 @@ def update_integration(
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"token"})
     for field in ("name", "base_url", "deployment_type", "auth_type", "projects", "enabled"):
         if field in changes and changes[field] is None:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{field} cannot be null")
+            raise HTTPException(422, f"{field} cannot be null")
     if "name" in changes and _name_taken(session, changes["name"], exclude_id=integration_id):
         raise _conflict(changes["name"])
     for field, value in changes.items():
@@ -125,11 +125,9 @@ def update_integration(
             body.token.get_secret_value(), settings.encryption_key_value
         )
     if integration.interval_hours is not None and integration.cron:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Set interval_hours or cron, not both")
+        raise HTTPException(422, "Set interval_hours or cron, not both")
     if integration.auth_type == "basic" and not integration.username:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "username is required with auth_type 'basic'"
-        )
+        raise HTTPException(422, "username is required with auth_type 'basic'")
     _flush(session, integration.name)
     log.info(
         "integration_updated",

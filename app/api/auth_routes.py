@@ -6,6 +6,7 @@ The users come from ``ADMIN_USERNAME``/``ADMIN_PASSWORD`` (role admin) and the o
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -30,8 +31,33 @@ class BootstrapUser:
     password_hash: str
 
 
-def bootstrap_users(settings: Settings) -> dict[str, BootstrapUser]:
-    """The users defined by the settings, with their passwords hashed once at start-up."""
+class UserStore:
+    """The users defined by the settings; passwords are hashed once, on the first sign-in.
+
+    Hashing lazily keeps start-up fast (argon2 is slow on purpose) while sign-ins still compare
+    against argon2 hashes only.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._users: dict[str, BootstrapUser] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, BootstrapUser]:
+        with self._lock:
+            if self._users is None:
+                self._users = _hash_users(self._settings)
+            return self._users
+
+    def authenticate(self, username: str, password: str) -> BootstrapUser | None:
+        """The user when ``password`` matches; unknown users cost the same time as wrong passwords."""
+        user = self._load().get(username)
+        if not verify_password(password, user.password_hash if user else None):
+            return None
+        return user
+
+
+def _hash_users(settings: Settings) -> dict[str, BootstrapUser]:
     users: dict[str, BootstrapUser] = {}
     if settings.admin_password is not None:
         users[settings.admin_username] = BootstrapUser(
@@ -44,13 +70,15 @@ def bootstrap_users(settings: Settings) -> dict[str, BootstrapUser]:
     return users
 
 
+def bootstrap_users(settings: Settings) -> UserStore:
+    """The user store of an app (``app.state.users``)."""
+    return UserStore(settings)
+
+
 def authenticate(request: Request, username: str, password: str) -> BootstrapUser | None:
-    """The user when ``password`` matches, else None (unknown users cost the same time as wrong passwords)."""
-    users: dict[str, BootstrapUser] = request.app.state.users
-    user = users.get(username)
-    if not verify_password(password, user.password_hash if user else None):
-        return None
-    return user
+    """The user when ``password`` matches, else None (blocking: call from a threadpool route)."""
+    store: UserStore = request.app.state.users
+    return store.authenticate(username, password)
 
 
 @router.post("/token")
