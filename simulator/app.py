@@ -1,0 +1,63 @@
+"""``create_app(config)``: the simulator's FastAPI app with its site, stats and fault middleware."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from simulator.config import SimConfig
+from simulator.faults import Faults, SimMiddleware, Stats, error_body
+from simulator.routes import agile, control, devstatus, issues, reference, search, worklogs
+from simulator.routes.common import JiraHTTPError, jresp
+from simulator.search_engine import Snapshots
+from simulator.site import Site
+
+
+def create_app(config: SimConfig | None = None, *, base_url: str = "http://jira.sim") -> FastAPI:
+    """Build a simulated Jira site and the app serving it (``app.state.sim`` is the ``Site``)."""
+    config = config or SimConfig()
+    site = Site(config, base_url=base_url)
+    site.snapshots = Snapshots()
+    app = FastAPI(title="Kairus Jira simulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.sim = site
+    app.state.stats = Stats()
+    app.state.faults = Faults(site)
+    for module in (search, worklogs, issues, reference, agile, devstatus, control):
+        app.include_router(module.router)
+
+    @app.exception_handler(JiraHTTPError)
+    async def jira_error(_request: Request, exc: JiraHTTPError) -> Response:
+        return jresp({"errorMessages": exc.messages, "errors": exc.errors}, exc.status, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        msg = "null for uri" if exc.status_code == 404 else str(exc.detail)
+        return Response(error_body([msg]), exc.status_code, media_type="application/json")
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
+        return Response(
+            error_body([str(e.get("msg")) for e in exc.errors()]), 400, media_type="application/json"
+        )
+
+    middleware = SimMiddleware(app.router, site, app.state.stats, app.state.faults)
+    middleware.routes = [
+        r for m in (search, worklogs, issues, reference, agile, devstatus) for r in m.router.routes
+    ]
+    app.state.middleware = middleware
+    app.add_middleware(_Wrap, inner=middleware)
+    return app
+
+
+class _Wrap:
+    """Adapter so ``SimMiddleware`` (built with the router) sits in Starlette's middleware stack."""
+
+    def __init__(self, app: ASGIApp, inner: SimMiddleware) -> None:
+        self.app, self.inner = app, inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.inner.app = self.app
+        await self.inner(scope, receive, send)
