@@ -14,14 +14,12 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import httpx
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -29,24 +27,22 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
+from app.api import ops_routes
 from app.api.auth_routes import authenticate
 from app.api.deps import get_app_settings
 from app.core.config import Settings
-from app.core.database import SessionDep, check_database, session_scope
-from app.core.errors import JobConflictError, KairusError
-from app.core.security import create_access_token, decode_access_token, encrypt_secret
-from app.jira.client import JiraClient, JiraSite
-from app.jira.retry import RetryPolicy
+from app.core.database import SessionDep, session_scope
+from app.core.errors import JobConflictError
+from app.core.security import Principal, create_access_token, decode_access_token, encrypt_secret
 from app.jobs.jira_job import (
     JobStateError,
     active_job,
     enqueue_job,
-    last_finished_job,
     request_cancel,
 )
-from app.jobs.sites import site_for
 from app.models.unified_models import ACTIVE_JOB_STATUSES, Integration, Job, JobEvent
 from app.schemas.api_schemas import IntegrationCreate
+from app.schemas.job_schemas import AdminHealth, ComponentHealth
 
 router = APIRouter(include_in_schema=False)
 
@@ -807,89 +803,73 @@ def delete_integration(
 async def test_integration(
     request: Request, integ_id: int, user: FormAdmin, settings: SettingsDep
 ) -> HTMLResponse:
-    """Check the integration's credentials against Jira's ``/myself`` and show the answer."""
-    engine = request.app.state.engine
-
-    def load() -> tuple[str, JiraSite | None]:
-        with session_scope(engine) as session:
-            integ = session.get(Integration, integ_id)
-            if integ is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "No such integration")
-            try:
-                return integ.name, site_for(integ, settings.encryption_key_value)
-            except KairusError:  # the token no longer decrypts (ENCRYPTION_KEY changed)
-                return integ.name, None
-
-    name, site = await asyncio.to_thread(load)
-    if site is None:
-        ok, text = False, "Failed: the stored token cannot be decrypted; enter the token again (Edit)."
+    """Check the credentials against Jira's ``/myself`` (the API's own check) and show the answer."""
+    result = await ops_routes.test_integration(integ_id, request, settings, _principal(user))
+    if result.ok:
+        who = result.display_name or result.account_id or "?"
+        extra = ", ".join(
+            x for x in (result.email, result.time_zone and f"time zone {result.time_zone}") if x
+        )
+        text = f"Connected as {who}" + (f" ({extra})." if extra else ".")
     else:
-        ok, text = await check_connection(site)
+        status_text = f"HTTP {result.status}: " if result.status else ""
+        text = f"Failed: {status_text}{result.error}"
 
     def views() -> list[dict[str, Any]]:
-        with session_scope(engine) as session:
+        with session_scope(request.app.state.engine) as session:
             return _integration_views(session)
 
+    integrations = await asyncio.to_thread(views)
+    name = next((i["name"] for i in integrations if i["id"] == integ_id), f"#{integ_id}")
     return render(
         request,
         "admin/integrations.html",
         user,
         settings,
         section="integrations",
-        integrations=await asyncio.to_thread(views),
-        test_result={"ok": ok, "name": name, "text": text},
+        integrations=integrations,
+        test_result={"ok": result.ok, "name": name, "text": text},
     )
 
 
-async def check_connection(site: JiraSite) -> tuple[bool, str]:
-    """Ask Jira who we are (``/myself``); returns (ok, what to show the operator)."""
-    try:
-        retry = RetryPolicy(max_attempts=2, max_delay=2.0)
-        async with JiraClient(site, timeout=10.0, retry=retry, max_in_flight=1) as client:
-            me = await client.get_json(f"{site.api}/myself")
-    except KairusError as exc:
-        return False, f"Failed: {exc}"
-    except httpx.HTTPError as exc:  # connection refused, DNS, TLS: say so plainly
-        return False, f"Failed: cannot reach {site.base_url} ({type(exc).__name__}: {exc})"
-    who = (me or {}).get("displayName") or (me or {}).get("name") or (me or {}).get("accountId") or "?"
-    return True, f"Connected to {site.base_url} as {who}."
-
-
 # --- health --------------------------------------------------------------------------------------------
-def _component(name: str, check: Any) -> dict[str, str]:
-    try:
-        detail = check()
-    except Exception as exc:  # a health page shows every failure instead of failing
-        return {"name": name, "status": "down", "detail": f"{type(exc).__name__}: {exc}"[:300]}
-    return {"name": name, "status": "ok", "detail": str(detail or "")}
+def _principal(user: WebUser) -> Principal:
+    return Principal(subject=user.username, role=user.role)
 
 
-def _next_run(request: Request, integration_id: int) -> str:
-    scheduler = getattr(request.app.state, "scheduler", None)
-    if scheduler is None:
-        return ""
-    try:
-        when = scheduler.next_run(integration_id)
-    except Exception:  # unknown job or stopped scheduler: nothing planned
-        return ""
-    return _ts(when) if isinstance(when, datetime) else str(when or "")
+def _component(name: str, health: ComponentHealth) -> dict[str, str]:
+    status_text = "ok" if health.ok else "down"
+    if name == "scheduler" and health.ok and not health.detail.get("running", True):
+        status_text = "disabled"
+    detail = health.error or ", ".join(f"{k}: {v}" for k, v in health.detail.items() if v is not None)
+    return {"name": name, "status": status_text, "detail": detail}
+
+
+def _health_integrations(engine: Any, report: AdminHealth) -> list[dict[str, Any]]:
+    with session_scope(engine) as session:
+        views = []
+        for entry in report.integrations:
+            last_id = (entry.active_job or entry.last_run or {}).get("job_id")
+            last = session.get(Job, last_id) if last_id else None
+            views.append(
+                {
+                    "name": entry.name,
+                    "enabled": entry.enabled,
+                    "last_job": job_view(last, entry.name) if last else None,
+                    "next_run_text": _ts(entry.next_run),
+                }
+            )
+        return views
 
 
 @router.get("/health", response_class=HTMLResponse)
-def health_page(request: Request, session: SessionDep, user: PageUser, settings: SettingsDep) -> HTMLResponse:
-    """Database, cache, warehouse and scheduler, and each integration's last and next run."""
-    components = [_component(name, check) for name, check in health_checks(request, settings)]
-    integrations = []
-    for integ in session.scalars(sa.select(Integration).order_by(Integration.name)).all():
-        last = last_finished_job(session, integ.id) or active_job(session, integ.id)
-        integrations.append(
-            {
-                "name": integ.name,
-                "enabled": integ.enabled,
-                "last_job": job_view(last, integ.name) if last else None,
-                "next_run_text": _next_run(request, integ.id),
-            }
-        )
+async def health_page(request: Request, user: PageUser, settings: SettingsDep) -> HTMLResponse:
+    """Database, cache, warehouse and scheduler (the API's health report), and each integration's runs."""
+    report = await ops_routes.admin_health(request, settings, _principal(user))
+    components = [
+        _component(name, getattr(report, name)) for name in ("database", "cache", "warehouse", "scheduler")
+    ]
+    integrations = await asyncio.to_thread(_health_integrations, request.app.state.engine, report)
     return render(
         request,
         "admin/health.html",
@@ -898,43 +878,5 @@ def health_page(request: Request, session: SessionDep, user: PageUser, settings:
         section="health",
         components=components,
         integrations=integrations,
+        overall=report.status,
     )
-
-
-def health_checks(request: Request, settings: Settings) -> list[tuple[str, Callable[[], Any]]]:
-    """The components the health page probes, each a (name, check) pair; a check raises when down."""
-
-    def database() -> str:
-        engine = request.app.state.engine
-        check_database(engine)
-        return f"{engine.dialect.name} answers"
-
-    def cache() -> str:
-        if not settings.redis_url:
-            return "in-memory (no REDIS_URL)"
-        import redis
-
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=2)
-        try:
-            client.ping()
-        finally:
-            client.close()
-        return "Redis answers"
-
-    def warehouse() -> str:
-        snowflake = settings.snowflake_config()
-        if snowflake:
-            return f"Snowflake account {snowflake['account']}"
-        path = settings.duckdb_path
-        size = f"{path.stat().st_size / 1e6:.1f} MB" if path.exists() else "not created yet"
-        return f"DuckDB {path} ({size})"
-
-    def scheduler() -> str:
-        sched = getattr(request.app.state, "scheduler", None)
-        if sched is None or not sched.running:
-            raise RuntimeError("not running in this process (SCHEDULER_ENABLED=false?)")
-        state = sched.describe()
-        role = "leader" if state.get("leader") else "standby (another replica leads)"
-        return f"running, {role}, {state.get('schedules', 0)} schedule(s)"
-
-    return [("database", database), ("cache", cache), ("warehouse", warehouse), ("scheduler", scheduler)]
