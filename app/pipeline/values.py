@@ -6,10 +6,11 @@ Parsers are total: a value they cannot read comes back unchanged, so the row kee
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 _fromiso = datetime.fromisoformat
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_utc(value: Any) -> Any:
@@ -41,7 +42,8 @@ def to_utc(value: Any) -> Any:
 
 def _from_ms(ms: float, original: Any) -> Any:
     try:
-        return datetime.fromtimestamp(ms / 1000, UTC)
+        # Exact arithmetic: fromtimestamp(ms / 1000) can be off by a millisecond through float rounding.
+        return _EPOCH + timedelta(milliseconds=ms)
     except (OverflowError, OSError, ValueError):
         return original
 
