@@ -109,9 +109,15 @@ def _counted(summary: dict[str, Any], data_type: str) -> bool:
 
 
 def detail_calls(summary: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(applicationType, dataType)`` pairs to ask ``detail`` for, from one issue's summary."""
-    calls = [(app, "pullrequest") for app in _instance_types(summary, "pullrequest", "branch")]
-    calls += [(app, "repository") for app in _instance_types(summary, "repository")]
+    """``(applicationType, dataType)`` pairs to ask ``detail`` for, from one issue's summary.
+
+    Every source-code instance type (one with commits, PRs or branches) gets a ``pullrequest`` call (which
+    returns branches too) and a ``repository`` call; ``build`` and ``deployment-environment`` are asked
+    only of the instance types that count any.
+    """
+    calls: list[tuple[str, str]] = []
+    for app in _instance_types(summary, "repository", "pullrequest", "branch"):
+        calls += [(app, "pullrequest"), (app, "repository")]
     for data_type in ("build", "deployment-environment"):
         if _counted(summary, data_type):
             calls += [(app, data_type) for app in _instance_types(summary, data_type)]
@@ -154,7 +160,8 @@ class DevStatusFetcher:
             return self._disable("forbidden", exc, result)
         except JiraNotFoundError as exc:
             return self._disable("absent", exc, result)
-        result["status"] = "error" if result["errors"] else "ok"
+        # Error objects next to data are reported, not fatal: the issue keeps what came back.
+        result["status"] = "error" if result["errors"] and not result["details"] else "ok"
         return result
 
     def _collect_errors(self, body: Any, result: dict[str, Any]) -> None:
@@ -164,8 +171,8 @@ class DevStatusFetcher:
         result["errors"].extend(errors)
         self.client.notices.add(
             "dev_status:errors",
-            f"dev-status answered with errors (first seen: {errors[0]!r}); affected issues are marked "
-            "status 'error' and keep whatever detail came back.",
+            f"dev-status answered with errors (first seen: {errors[0]!r}); affected issues keep whatever "
+            "detail came back and list the errors in devStatus.errors.",
         )
 
     def _disable(self, status: str, exc: Exception, result: dict[str, Any]) -> dict[str, Any]:

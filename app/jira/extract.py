@@ -26,12 +26,14 @@ __all__ = ["IssuePage", "census", "deleted_worklogs", "issue_pages", "reference_
 _FIELDS_CACHE = "fields"
 
 
-def _reference_plan(client: JiraClient) -> list[Stream]:
+def _reference_plan(client: JiraClient) -> list[Stream | tuple[Stream, ...]]:
     cloud = client.site.deployment == "cloud"
     return [
-        s.PROJECTS if cloud else s.SERVER_PROJECTS,
+        # Data Center lists projects and users on its own paths; some versions (and proxies) serve the
+        # Cloud-style ones instead, so a 404 there falls back to them.
+        s.PROJECTS if cloud else (s.SERVER_PROJECTS, s.PROJECTS),
         s.FIELDS,
-        s.USERS if cloud else s.SERVER_USERS,
+        s.USERS if cloud else (s.SERVER_USERS, s.USERS),
         s.STATUSES,
         s.STATUS_CATEGORIES,
         s.PRIORITIES,
@@ -65,15 +67,28 @@ async def _sprints(client: JiraClient, boards: list[dict[str, Any]]) -> list[dic
     return sprints
 
 
+async def _first_served(client: JiraClient, choices: tuple[Stream, ...]) -> list[dict[str, Any]]:
+    """Records of the first of ``choices`` the site serves (404 moves on to the next)."""
+    for stream in choices[:-1]:
+        try:
+            return await read_all(client, stream)
+        except JiraNotFoundError:
+            client.notices.add(f"missing:{stream.path}", f"{stream.path} answered 404; using an alternative.")
+    return await read_all(client, choices[-1])
+
+
 async def reference_streams(client: JiraClient) -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     """Yield ``(stream name, all its records)`` once per reference stream, records as Jira returns them.
 
     Names: projects (all statuses, each with ``_archived``), fields, users, statuses, status_categories,
     priorities, issue_types, resolutions, issue_link_types, boards, sprints (each with ``_boardId``).
     """
-    for stream in _reference_plan(client):
+    for planned in _reference_plan(client):
+        stream = planned[0] if isinstance(planned, tuple) else planned
         if stream.name == "fields":
             records = await site_fields(client)
+        elif isinstance(planned, tuple):
+            records = await _first_served(client, planned)
         else:
             records = await read_all(client, stream)
         if stream.name == "projects":
