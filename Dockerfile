@@ -14,7 +14,8 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
-COPY pyproject.toml alembic.ini ./
+# README.md is the package readme (pyproject); the glob keeps the build working without it.
+COPY pyproject.toml alembic.ini README.md* ./
 COPY app ./app
 COPY migrations ./migrations
 COPY simulator ./simulator
