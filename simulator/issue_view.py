@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from simulator.data.issues import IssueCore
@@ -79,6 +80,39 @@ def issue_json(site: Site, core: IssueCore, api: int, fields: list[str], expand:
     if "changelog" in expand:
         out["changelog"] = embedded_changelog(site, core)
     return out
+
+
+def issue_bytes(
+    site: Site, core: IssueCore, api: int, fields: list[str], fields_key: int, expand: frozenset[str]
+) -> bytes:
+    """``issue_json`` serialized, cached per (issue, selection, expand, site generation)."""
+    key = ("j", core.id, api, fields_key, expand, site.generation)
+    return site.fragment(
+        key,
+        lambda: json.dumps(
+            issue_json(site, core, api, fields, set(expand)), ensure_ascii=False, separators=(",", ":")
+        ).encode(),
+    )
+
+
+def issues_page_bytes(
+    site: Site,
+    cores: list[IssueCore],
+    api: int,
+    fields: list[str],
+    expand: set[str],
+    head: dict[str, Any],
+    tail: dict[str, Any],
+) -> bytes:
+    """A page body ``{**head, "issues": [...], **tail}`` assembled from cached issue fragments."""
+    fkey = hash(tuple(fields))
+    frozen = frozenset(expand)
+    parts = [issue_bytes(site, c, api, fields, fkey, frozen) for c in cores]
+    head_b = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode()[:-1]
+    tail_b = json.dumps(tail, ensure_ascii=False, separators=(",", ":")).encode()[1:]
+    sep_head = b"," if len(head_b) > 1 else b""
+    sep_tail = b"," if len(tail_b) > 1 else b""
+    return head_b + sep_head + b'"issues":[' + b",".join(parts) + b"]" + sep_tail + tail_b
 
 
 def names_and_schema(site: Site, fields: list[str], expand: set[str]) -> dict[str, Any]:

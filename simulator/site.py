@@ -21,6 +21,7 @@ from simulator.data.reference import make_reference
 from simulator.timefmt import zone
 
 Timed = tuple[int, dict[str, Any]]
+FRAGMENT_BUDGET = 48 * 2**20  # bytes of cached issue JSON
 
 
 @dataclass
@@ -70,6 +71,8 @@ class Site:
         self.generation = 0  # bumped by every mutation; part of derived-data cache keys
         self._user_refs: dict[str, dict[str, Any]] = {}
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._frags: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._frag_bytes = 0
 
     # -- small helpers -------------------------------------------------------------------------------
 
@@ -113,6 +116,20 @@ class Site:
         self._cache[key] = value
         if len(self._cache) > 6000:
             self._cache.popitem(last=False)
+        return value
+
+    def fragment(self, key: tuple[Any, ...], make: Any) -> bytes:
+        """Serialized issue JSON, kept in a byte-budgeted LRU so repeated pages skip rendering."""
+        hit = self._frags.get(key)
+        if hit is not None:
+            self._frags.move_to_end(key)
+            return hit
+        value: bytes = make()
+        self._frags[key] = value
+        self._frag_bytes += len(value)
+        while self._frag_bytes > FRAGMENT_BUDGET and self._frags:
+            _, old = self._frags.popitem(last=False)
+            self._frag_bytes -= len(old)
         return value
 
     def get(self, id_or_key: str | int) -> IssueCore | None:

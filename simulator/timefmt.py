@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -13,10 +14,28 @@ def zone(name: str) -> tzinfo:
     return UTC if name.upper() == "UTC" else ZoneInfo(name)
 
 
+_OFFSETS: dict[tuple[int, int], tuple[int, str]] = {}
+
+
+def _offset(hour: int, tz: tzinfo) -> tuple[int, str]:
+    # Zone offsets only change on whole hours here, so one lookup per (zone, hour) is enough.
+    key = (id(tz), hour)
+    hit = _OFFSETS.get(key)
+    if hit is None:
+        dt = datetime.fromtimestamp(hour * 3600, tz)
+        off = dt.utcoffset()
+        secs = int(off.total_seconds()) if off is not None else 0
+        hit = _OFFSETS[key] = (secs * 1000, dt.strftime("%z"))
+        if len(_OFFSETS) > 200_000:
+            _OFFSETS.clear()
+    return hit
+
+
 def jira_ts(ms: int, tz: tzinfo) -> str:
-    """Format epoch ms the way Jira Cloud writes timestamps, in the given zone."""
-    dt = datetime.fromtimestamp(ms / 1000, tz)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}{dt:%z}"
+    """Format epoch ms the way Jira Cloud writes timestamps, in the given zone (``...T16:40:12.345-0800``)."""
+    off_ms, off_s = _offset(ms // 3_600_000, tz)
+    y, mo, d, h, mi, s = time.gmtime((ms + off_ms) // 1000)[:6]
+    return f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{ms % 1000:03d}{off_s}"
 
 
 def jira_date(ms: int, tz: tzinfo) -> str:

@@ -9,7 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from simulator.issue_view import issue_json, names_and_schema, parse_expand, parse_fields, requested_only_ids
+from simulator.issue_view import (
+    issues_page_bytes,
+    names_and_schema,
+    parse_expand,
+    parse_fields,
+    requested_only_ids,
+)
 from simulator.jql import JqlError
 from simulator.routes.common import JiraHTTPError, api_version, body_json, int_param, jresp, site_of
 from simulator.search_engine import make_token, read_token, search_ids
@@ -63,16 +69,17 @@ async def _enhanced(request: Request, params: dict[str, Any]) -> Response:
     fields = parse_fields(site, fields_spec, "id")
     expand = parse_expand(params.get("expand"))
     chunk = ids[offset : offset + max_results]
-    issues = [issue_json(site, core, 3, fields, expand) for i in chunk if (core := site.issues.get(i))]
-    out: dict[str, Any] = {"issues": issues}
+    cores = [core for i in chunk if (core := site.issues.get(i))]
+    tail: dict[str, Any] = {}
     if offset + len(chunk) < len(ids):
-        out["nextPageToken"] = make_token(sid, offset + len(chunk))
-        out["isLast"] = False
+        tail["nextPageToken"] = make_token(sid, offset + len(chunk))
+        tail["isLast"] = False
     else:
-        out["isLast"] = True
-    out.update(names_and_schema(site, fields, expand))
-    await _per_issue_delay(request, len(issues))
-    return jresp(out)
+        tail["isLast"] = True
+    tail.update(names_and_schema(site, fields, expand))
+    body = issues_page_bytes(site, cores, 3, fields, expand, {}, tail)
+    await _per_issue_delay(request, len(cores))
+    return Response(body, media_type="application/json;charset=UTF-8")
 
 
 @router.get("/rest/api/3/search/jql")
@@ -103,18 +110,11 @@ async def _legacy(request: Request, ver: str, params: dict[str, Any]) -> Respons
         raise JiraHTTPError(400, str(exc)) from exc
     fields = parse_fields(site, params.get("fields"), "*navigable")
     expand = parse_expand(params.get("expand"))
-    chunk = ids[start : start + max_results]
-    issues = [issue_json(site, site.issues[i], api, fields, expand) for i in chunk]
-    out: dict[str, Any] = {
-        "expand": "names,schema",
-        "startAt": start,
-        "maxResults": max_results,
-        "total": len(ids),
-        "issues": issues,
-    }
-    out.update(names_and_schema(site, fields, expand))
-    await _per_issue_delay(request, len(issues))
-    return jresp(out)
+    cores = [site.issues[i] for i in ids[start : start + max_results]]
+    head = {"expand": "names,schema", "startAt": start, "maxResults": max_results, "total": len(ids)}
+    body = issues_page_bytes(site, cores, api, fields, expand, head, names_and_schema(site, fields, expand))
+    await _per_issue_delay(request, len(cores))
+    return Response(body, media_type="application/json;charset=UTF-8")
 
 
 @router.get("/rest/api/{ver}/search")
