@@ -124,6 +124,8 @@ def _list(node: dict[str, Any], depth: int, ordered: bool) -> str:
 
 def _item(item: dict[str, Any], depth: int, prefix: str) -> str:
     # Nested lists render themselves with deeper indentation; only the item's own text is prefixed.
+    if item.get("type") not in ("listItem", "taskItem", "decisionItem"):
+        return _prefixed(_render(item, depth + 1), prefix, "  " * depth)  # malformed: a bare node in a list
     own: list[str] = []
     nested: list[str] = []
     for child in _content(item):
@@ -142,6 +144,9 @@ def _table(node: dict[str, Any], depth: int) -> str:
     rows: list[str] = []
     for row in _content(node):
         if not isinstance(row, dict):
+            continue
+        if "content" not in row:  # malformed: a bare node where a row belongs; keep its text
+            rows.append(_render(row, depth) + "\n")
             continue
         cells = [_render(cell, depth).strip().replace("\n", " ") for cell in _content(row)]
         rows.append(" | ".join(cells) + "\n")

@@ -185,10 +185,12 @@ def _reconcile(b: _Batch, rows: Rows, raw_issues: Iterable[dict[str, Any]]) -> N
     for table in counts:
         if missing[table]:
             b.result("counts_reconcile", table, len(missing[table]), checked, missing=missing[table][:50])
-        else:
+        elif extra[table]:
             b.result(
                 "counts_reconcile", table, len(extra[table]), checked, warn=True, extra=extra[table][:50]
             )
+        else:
+            b.result("counts_reconcile", table, 0, checked)
 
 
 def validate(

@@ -35,6 +35,7 @@ def test_a_clean_batch_passes_every_check_and_keeps_every_row() -> None:
     result = validate(rows, job_id="j", raw_issues=issues)
     assert result.quarantine == []
     assert {r["status"] for r in result.dq_results} == {"pass"}
+    assert all(r["details"] is None for r in result.dq_results)
     assert {t: len(r) for t, r in result.rows.items()} == {t: len(r) for t, r in rows.items() if r}
     checks = {r["check_name"] for r in result.dq_results}
     assert checks == {
@@ -123,4 +124,4 @@ def test_too_many_failures_raise_data_quality_error_carrying_the_result() -> Non
     assert isinstance(err.value, BatchQualityError)
     assert len(err.value.validated.quarantine) > 0.5 * sum(len(r) for r in rows.values())
     # The same batch under a permissive ratio loads what is left (nothing of these issues).
-    assert validate(rows, job_id="j", raw_issues=issues, max_failure_ratio=1.0).rows.get("issues") is None
+    assert validate(rows, job_id="j", raw_issues=issues, max_failure_ratio=1.0).rows.get("issues") == []
