@@ -57,3 +57,19 @@ def test_static_files_are_served_and_nothing_else(client: TestClient) -> None:
     assert client.get("/admin/static/admin.css").headers["content-type"].startswith("text/css")
     assert client.get("/admin/static/..%2Fmain.py").status_code == 404
     assert client.get("/admin/static/nope.js").status_code == 404
+
+
+def test_every_post_form_carries_the_session_csrf_token(
+    client: TestClient, admin_pages: dict[str, str]
+) -> None:
+    meta = re.search(r'<meta name="csrf-token" content="([^"]+)"', admin_pages["/admin/jobs"])
+    assert meta is not None
+    forms = 0
+    for path, html in admin_pages.items():
+        if path == "/admin/login":
+            continue
+        for form in re.findall(r'<form method="post".*?</form>', html, re.S):
+            forms += 1
+            token = re.search(r'name="csrf_token" value="([^"]*)"', form)
+            assert token is not None and token.group(1) == meta.group(1), (path, form[:120])
+    assert forms >= 8  # sign-out on each page, start, cancel, save, test, delete
