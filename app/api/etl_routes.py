@@ -46,7 +46,7 @@ def start_extract(
         try:
             integration_id = ensure_env_integration(session, settings).id
         except ConfigError as exc:
-            raise HTTPException(status_code=status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(exc)) from None
+            raise HTTPException(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     else:
         integration_id = body.integration_id
     try:
@@ -88,7 +88,7 @@ def list_jobs(
     """Jobs, newest first, filtered by status and integration, paginated."""
     if status_ is not None and status_ not in JOB_STATUSES:
         raise HTTPException(
-            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=f"status must be one of {', '.join(JOB_STATUSES)}",
         )
     jobs, total = jira_job.list_jobs(

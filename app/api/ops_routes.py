@@ -21,6 +21,7 @@ from app.core.config import Settings
 from app.core.database import check_database, session_scope
 from app.core.errors import JiraError, KairusError
 from app.jira.client import JiraClient
+from app.jira.retry import RetryPolicy
 from app.jobs import jira_job
 from app.jobs.sites import open_settings_warehouse, site_for
 from app.models.unified_models import Integration, Job
@@ -51,7 +52,10 @@ async def test_integration(
     result = IntegrationTestResult(ok=False, integration_id=integration_id)
     try:
         site = site_for(integration, settings.encryption_key_value)
-        async with JiraClient(site, timeout=min(settings.jira_timeout_seconds, 15.0)) as client:
+        # An interactive check: one quick retry, not the pipeline's patient backoff.
+        quick = RetryPolicy(max_attempts=2, base_delay=0.5, max_delay=2.0)
+        timeout = min(settings.jira_timeout_seconds, 15.0)
+        async with JiraClient(site, timeout=timeout, retry=quick) as client:
             me = await client.get_json(f"{site.api}/myself")
     except JiraError as exc:
         result.error, result.status = str(exc), exc.status
@@ -70,6 +74,8 @@ async def test_integration(
 def _warehouse_probe(settings: Settings) -> dict[str, Any]:
     warehouse = open_settings_warehouse(settings)
     try:
+        # A fresh warehouse has no tables yet; creating them is what the first job does anyway.
+        warehouse.ensure_schema()
         counts = warehouse.table_counts()
     finally:
         warehouse.close()
