@@ -154,10 +154,22 @@ def _table(node: dict[str, Any], depth: int) -> str:
 
 
 def _render(node: Any, depth: int = 0) -> str:
-    if not isinstance(node, dict):
+    if type(node) is not dict:
         return ""
     kind = node.get("type")
-    kind = kind if isinstance(kind, str) else ""
+    # Fast paths for the overwhelmingly common nodes (this is the transform's hot spot).
+    if kind == "text":
+        text = node.get("text")
+        if type(text) is str and not node.get("marks"):
+            return text
+        return _text(node)
+    if kind == "paragraph":
+        content = node.get("content")
+        if type(content) is list:
+            return "".join([_render(child, depth) for child in content]) + "\n"
+        return "\n"
+    if type(kind) is not str:
+        kind = ""
     leaf = _inline(kind, node)
     if leaf is not None:
         return leaf + "\n" if kind in _BLOCKS else leaf

@@ -187,13 +187,6 @@ def insert_children_sql(d: Dialect, schema: str, table: Table, replaced: str) ->
     return f"INSERT INTO {schema}.{table.name} ({names}) SELECT {names} FROM ({src}) AS src"
 
 
-def count_children_sql(d: Dialect, table: Table, replaced: str) -> str:
-    """How many rows :func:`insert_children_sql` inserts."""
-    return (
-        f"SELECT COUNT(*) FROM ({dedup_source_sql(d, table, where=f'{table.owner} IN ({replaced})')}) AS src"
-    )
-
-
 def insert_values_sql(d: Dialect, schema: str, table: Table, n_rows: int) -> str:
     """Multi-row ``INSERT ... VALUES`` of scalar parameters, for a handful of control rows (no JSON)."""
     if any(c.kind == "json" for c in table.columns):

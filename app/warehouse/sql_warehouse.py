@@ -164,8 +164,7 @@ class SqlWarehouse(ABC):
             deleted = self._execute(sql.delete_children_sql(self.schema, table, replaced))
             inserted = 0
             if name in batch:
-                inserted = int(self._query(sql.count_children_sql(self.dialect, table, replaced))[0][0])
-                self._execute(sql.insert_children_sql(self.dialect, self.schema, table, replaced))
+                inserted = self._execute(sql.insert_children_sql(self.dialect, self.schema, table, replaced))
             if name in batch or deleted:
                 result[name] = TableResult(
                     rows_in=len(batch.get(name, ())), inserted=inserted, updated=0, deleted=deleted
