@@ -96,6 +96,8 @@ def create_integration(
     )
     session.add(integration)
     _flush(session, body.name)
+    # Commit before answering: a client acting on the 201 at once must find the row.
+    session.commit()
     log.info("integration_created", integration_id=integration.id, name=integration.name, by=user.subject)
     return to_out(integration)
 
@@ -129,6 +131,7 @@ def update_integration(
     if integration.auth_type == "basic" and not integration.username:
         raise HTTPException(422, "username is required with auth_type 'basic'")
     _flush(session, integration.name)
+    session.commit()
     log.info(
         "integration_updated",
         integration_id=integration.id,
@@ -150,6 +153,6 @@ def delete_integration(integration_id: int, session: SessionDep, user: AdminUser
             status.HTTP_409_CONFLICT, f"Job {active} is still queued or running; cancel it first"
         )
     session.delete(integration)
-    session.flush()
+    session.commit()
     log.info("integration_deleted", integration_id=integration_id, by=user.subject)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

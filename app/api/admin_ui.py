@@ -130,6 +130,40 @@ def _endpoint_rows(by_endpoint: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+_DQ_RANK = {"pass": 0, "ok": 0, "passed": 0, "skipped": 0, "warn": 1, "warning": 1, "fail": 2, "error": 2}
+
+
+def dq_summary(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per (check, table) over all batches: worst status, failing rows summed; failures first."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in results:
+        key = (str(row.get("check_name", "")), str(row.get("table_name", "")))
+        line = merged.setdefault(
+            key,
+            {
+                "check_name": key[0],
+                "table_name": key[1],
+                "status": "pass",
+                "failing_rows": 0,
+                "details": "",
+                "batches": 0,
+            },
+        )
+        line["batches"] += 1
+        line["failing_rows"] += int(row.get("failing_rows") or 0)
+        status_text = str(row.get("status", "pass")).lower()
+        if _DQ_RANK.get(status_text, 2) > _DQ_RANK.get(line["status"], 2):
+            line["status"] = status_text
+        if row.get("details") and not line["details"] and status_text not in ("pass", "ok", "passed"):
+            details = row["details"]
+            line["details"] = (details if isinstance(details, str) else json.dumps(details, default=str))[
+                :300
+            ]
+    return sorted(
+        merged.values(), key=lambda r: (-_DQ_RANK.get(r["status"], 2), r["table_name"], r["check_name"])
+    )
+
+
 def job_detail(job: Job, quarantine: list[dict[str, Any]] | None) -> dict[str, Any]:
     """Progress per stream, rows per table, request statistics, data quality and quarantine of a job."""
     stats, progress = job.stats or {}, job.progress or {}
@@ -145,7 +179,7 @@ def job_detail(job: Job, quarantine: list[dict[str, Any]] | None) -> dict[str, A
             "seconds": stats.get("seconds"),
             "by_endpoint": _endpoint_rows(stats.get("by_endpoint") or {}),
         },
-        "dq": stats.get("dq") or [],
+        "dq": dq_summary(stats.get("dq") or []),
         "quarantined": stats.get("quarantined"),
         "quarantine": quarantine if quarantine is not None else from_stats,
         "quarantine_source": "warehouse quarantine table" if quarantine is not None else "job statistics",

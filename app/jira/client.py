@@ -170,7 +170,7 @@ class JiraClient:
                 ) from exc
             status = str(response.status_code)
             throttled = response.status_code == 429
-            self.limiter.on_response(throttled)
+            self.limiter.on_response(ticket, throttled)
             if response.is_success:
                 return self._decode(response, endpoint, ticket)
             error = error_for_status(response, site=self.site.name, endpoint=endpoint, auth=self.site.auth)
@@ -181,7 +181,7 @@ class JiraClient:
             raise error
         finally:
             self.stats.record(endpoint, status, time.monotonic() - started)
-            await self.limiter.release()
+            await self.limiter.release(ticket)
 
     def _decode(self, response: httpx.Response, endpoint: str, ticket: Ticket) -> Any:
         if response.status_code == 204 or not response.content:

@@ -4,12 +4,14 @@
   burst of 429s from requests already in flight counts as one signal); a run of ``limit`` successes adds 1.
   Always within ``[1, max_in_flight]``.
 * **Cool-down.** A 429 with ``Retry-After`` throttles the whole credential, so no request of this site
-  leaves before that instant: retrying earlier only earns a longer penalty.
-* **Pacer.** Jira Cloud does not say its refill rate, but two consecutive 429s do: between them the server's
-  bucket went from empty to empty, so what it accepted in between, divided by the time, *is* the rate.
-  The pacer then mirrors the server's token bucket (capacity from ``X-RateLimit-Limit``) slightly below that
-  rate, so the budget is used steadily instead of in bursts that end in 429s. It creeps up while no 429
-  comes, so a low estimate heals.
+  leaves before that instant: retrying earlier only earns a longer penalty. When it ends, a single probe
+  request goes first; the others follow only once it was not throttled (a burst of requests released
+  together would otherwise all arrive inside a fresh penalty).
+* **Pacer.** Jira Cloud does not say its refill rate, but 429s do. Between two 429s the server's bucket
+  went from empty to empty, so what it accepted in between, divided by the time, is the rate. The first
+  429 gives a lower bound (accepted beyond the burst capacity of ``X-RateLimit-Limit``, over the time
+  since the first request), from which the pacer grows quickly until the second 429 measures the rate.
+  The pacer mirrors the server's token bucket slightly below that rate and creeps up while no 429 comes.
 """
 
 from __future__ import annotations
@@ -22,26 +24,19 @@ from app.core.metrics import JIRA_IN_FLIGHT_LIMIT
 
 PACE_MARGIN = 0.97  # fraction of the measured rate to aim at
 MIN_SAMPLE = 10  # accepted requests needed between two 429s to trust a rate measurement
-
-
-@dataclass
-class Ticket:
-    """Handed out by :meth:`AdaptiveLimiter.acquire`; remembers the congestion window it started in."""
-
-    generation: int
+MIN_RATE = 1.0  # requests/s: the pacer never goes slower
 
 
 class Pacer:
     """A client-side token bucket (GCRA style: tokens may go negative to queue callers in order).
 
-    Modes once a rate is known: ``exact`` (measured between two 429s: creep +0.3%/s, -10% on a 429) and
-    ``probe`` (the server's bucket overflowed during the cool-down, so the measurement is only a lower
-    bound: grow ~20%/s until the next 429, then fall back 10% and go ``exact``).
+    Modes once a rate is known: ``probe`` (a lower bound: grow ~20%/s until the next 429 measures the
+    rate) and ``exact`` (measured: creep +0.2%/s, back off on a 429).
     """
 
     def __init__(self) -> None:
         self.rate: float | None = None  # None = unpaced
-        self.mode = "exact"
+        self.mode = "probe"
         self.capacity = 1.0
         self.tokens = 0.0
         self.stamp = time.monotonic()
@@ -60,34 +55,48 @@ class Pacer:
         self.tokens -= 1.0
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
-    def on_accepted(self) -> None:
+    def on_accepted(self, sent_at: float) -> None:
         """Count a request the server let through, and let the paced rate grow a little."""
-        self.accepted += 1
+        if self.last_429 is None or sent_at > self.last_429:
+            # Only requests sent after the last 429 belong to the current measurement interval.
+            self.accepted += 1
         if self.rate is not None:
-            # Per-request factors: probe x1.05 per quarter second of traffic, exact x1.003 per second.
-            self.rate *= 1.05 ** (4.0 / self.rate) if self.mode == "probe" else 1.003 ** (1.0 / self.rate)
+            # Per-request factors: probe x1.05 per quarter second of traffic, exact x1.002 per second.
+            self.rate *= 1.05 ** (4.0 / self.rate) if self.mode == "probe" else 1.002 ** (1.0 / self.rate)
 
     def on_throttled(self, now: float, limit_header: float | None) -> None:
         """Learn from a 429: the server's bucket is empty now."""
         if limit_header:
             self.capacity = max(1.0, limit_header)
-        if self.rate is not None:
-            self.rate = max(0.5, self.rate * 0.9)
+        if self.last_429 is None:
+            if self.first_sent is not None and limit_header:
+                # From a bucket that started full: accepted <= capacity + rate x elapsed.
+                surplus = self.accepted - self.capacity
+                if surplus >= MIN_SAMPLE:
+                    self.rate = max(MIN_RATE, surplus / max(now - self.first_sent, 1e-3))
+                    self.mode = "probe"
+        elif self.accepted >= MIN_SAMPLE:
+            # From empty (last 429) to empty (now): accepted = rate x time, less any refill lost while the
+            # bucket sat full, so it never overestimates.
+            measured = PACE_MARGIN * self.accepted / max(now - self.last_429, 1e-3)
+            if self.rate is not None and self.mode == "exact":
+                measured = max(measured, self.rate * 0.9)
+            self.rate = max(MIN_RATE, measured)
             self.mode = "exact"
-        elif self.last_429 is not None and self.accepted >= MIN_SAMPLE:
-            # From empty (last 429) to empty (now): what was accepted in between is rate x time...
-            self.rate = max(0.5, PACE_MARGIN * self.accepted / max(now - self.last_429, 1e-3))
-            # ...unless the bucket filled up during the cool-down: then it is only a lower bound.
-            self.mode = "probe" if self.accepted >= 0.9 * self.capacity else "exact"
-        elif self.last_429 is None and self.first_sent is not None and limit_header:
-            # First 429, from a bucket that started full: accepted = capacity + rate x elapsed.
-            surplus = self.accepted - self.capacity
-            if surplus >= MIN_SAMPLE:
-                self.rate = max(0.5, PACE_MARGIN * surplus / max(now - self.first_sent, 1e-3))
+        # Fewer than MIN_SAMPLE accepted since the last 429 (a storm): nothing new to learn.
         self.tokens = 0.0
         self.stamp = now
         self.accepted = 0
         self.last_429 = now
+
+
+@dataclass
+class Ticket:
+    """Handed out by :meth:`AdaptiveLimiter.acquire`: the congestion window it started in, probe or not."""
+
+    generation: int
+    probe: bool = False
+    sent_at: float = 0.0
 
 
 class AdaptiveLimiter:
@@ -104,6 +113,8 @@ class AdaptiveLimiter:
         self.pacer = Pacer()
         self._generation = 0
         self._successes = 0
+        self._needs_probe = False
+        self._probe_out = False
         self._cond = asyncio.Condition()
         JIRA_IN_FLIGHT_LIMIT.labels(integration=name).set(self.limit)
 
@@ -113,41 +124,55 @@ class AdaptiveLimiter:
         return self.pacer.rate
 
     async def acquire(self) -> Ticket:
-        """Wait for an in-flight slot, the end of any cool-down, and the pacer's next slot."""
+        """Wait for an in-flight slot, the end of any cool-down (and its probe), and the pacer's slot."""
         async with self._cond:
             await self._cond.wait_for(lambda: self.in_flight < int(self.limit))
             self.in_flight += 1
-            generation = self._generation
+        ticket = Ticket(self._generation)
         try:
-            await self._wait_for_send_slot()
+            await self._wait_for_send_slot(ticket)
         except BaseException:
-            await self.release()
+            await self.release(ticket)
             raise
-        return Ticket(generation)
+        ticket.generation = self._generation
+        ticket.sent_at = time.monotonic()
+        return ticket
 
-    async def _wait_for_send_slot(self) -> None:
+    async def _wait_for_send_slot(self, ticket: Ticket) -> None:
         while True:
             now = time.monotonic()
             if now < self.pause_until:
                 await asyncio.sleep(self.pause_until - now)
                 continue
+            if self._needs_probe:
+                if self._probe_out:
+                    async with self._cond:
+                        await self._cond.wait_for(lambda: not self._probe_out)
+                    continue
+                self._probe_out = ticket.probe = True
+                return  # the probe goes at once: the cool-down already refilled the bucket
             wait = self.pacer.reserve(now)
             if wait > 0:
                 await asyncio.sleep(wait)
-                if time.monotonic() < self.pause_until:
+                if time.monotonic() < self.pause_until or self._needs_probe:
                     continue  # a 429 arrived meanwhile: wait it out (the token stays spent)
             return
 
-    async def release(self) -> None:
-        """Give the in-flight slot back."""
+    async def release(self, ticket: Ticket | None = None) -> None:
+        """Give the in-flight slot back (and the probe role, if ``ticket`` held it)."""
         async with self._cond:
             self.in_flight -= 1
+            if ticket is not None and ticket.probe:
+                self._probe_out = False
             self._cond.notify_all()
 
-    def on_response(self, throttled: bool) -> None:
-        """Every answer the server gave (429 or not) except throttles: feeds the pacer's measurement."""
-        if not throttled:
-            self.pacer.on_accepted()
+    def on_response(self, ticket: Ticket, throttled: bool) -> None:
+        """Every answer the server gave: feeds the pacer and opens the gate after a good probe."""
+        if throttled:
+            return
+        self.pacer.on_accepted(ticket.sent_at)
+        if ticket.probe:
+            self._needs_probe = False
 
     def on_success(self) -> None:
         """Additive increase: after a run of ``limit`` successes, allow one more request in flight."""
@@ -161,8 +186,8 @@ class AdaptiveLimiter:
     ) -> None:
         """Multiplicative decrease, a shared cool-down and a pacer update; called for each 429."""
         now = time.monotonic()
-        if retry_after is not None:
-            self.pause_until = max(self.pause_until, now + retry_after)
+        self.pause_until = max(self.pause_until, now + (retry_after if retry_after is not None else 1.0))
+        self._needs_probe = True
         if ticket.generation != self._generation:
             return  # this request left before the last decrease: same congestion event
         self._generation += 1

@@ -232,6 +232,7 @@ class JobWorker:
                 max_in_flight=self.settings.jira_max_in_flight,
                 timeout=self.settings.jira_timeout_seconds,
                 overlap_minutes=self.settings.overlap_minutes,
+                max_failure_ratio=self.settings.dq_max_failure_ratio,
             )
             state = SyncStateStore(session_factory(self.engine), integration.id)
         return request, state

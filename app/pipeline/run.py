@@ -78,6 +78,7 @@ class RunRequest:
     max_in_flight: int = 8
     timeout: float = 30.0
     overlap_minutes: int = 5
+    max_failure_ratio: float = 0.01
 
 
 @dataclass
@@ -139,7 +140,12 @@ class _Run:
         self.progress.batches += 1
         batch_no = self.progress.batches
         job_id = self.request.job_id
-        checked = validate(rows, job_id=job_id, raw_issues=raw_issues or None)
+        checked = validate(
+            rows,
+            job_id=job_id,
+            raw_issues=raw_issues or None,
+            max_failure_ratio=self.request.max_failure_ratio,
+        )
         started = time.monotonic()
         counts = await asyncio.to_thread(
             self.warehouse.load,

@@ -35,6 +35,12 @@
     return Math.floor(m / 60) + " h " + (m % 60) + " min";
   }
 
+  // Short runs need tenths on the axis, or every tick reads "1 s".
+  function fmtAxisSeconds(seconds, maxSec) {
+    if (maxSec < 10) { return seconds.toFixed(1) + " s"; }
+    return fmtDuration(seconds);
+  }
+
   // Forms that destroy or stop something ask first (data-confirm="question").
   function wireConfirms(root) {
     root.querySelectorAll("form[data-confirm]").forEach(function (form) {
@@ -97,6 +103,8 @@
             body.appendChild(empty);
           }
           if (counter) { counter.textContent = String(data.active); }
+          document.querySelectorAll("[data-shown-count]").forEach(function (n) { n.textContent = String(data.jobs.length); });
+          document.querySelectorAll("[data-total-count]").forEach(function (n) { n.textContent = String(data.total); });
           table.setAttribute("data-refreshed", String(Date.now()));
           wireConfirms(body);
           var chart = document.getElementById("runs-chart");
@@ -172,7 +180,7 @@
       ctx.textAlign = "right";
       ctx.fillText(fmtNumber(Math.round((maxRows * i) / 4)), pad.left - 6, y + 4);
       ctx.textAlign = "left";
-      ctx.fillText(fmtDuration((maxSec * i) / 4), pad.left + plotW + 6, y + 4);
+      ctx.fillText(fmtAxisSeconds((maxSec * i) / 4, maxSec), pad.left + plotW + 6, y + 4);
     }
 
     runs.forEach(function (run, index) {

@@ -26,6 +26,8 @@ FINISHED_STATS = {
             "failing_rows": 2,
             "details": "2 issues updated before created",
         },
+        {"check_name": "created_le_updated", "table_name": "issues", "status": "pass", "failing_rows": 0},
+        {"check_name": "created_le_updated", "table_name": "issues", "status": "fail", "failing_rows": 1},
         {
             "check_name": "unique_keys",
             "table_name": "comments",
@@ -125,7 +127,13 @@ def test_job_page_shows_streams_tables_requests_quality_quarantine_and_events(cl
     assert re.search(r'data-testid="req-total">57<', html)
     assert "POST /rest/api/3/search/jql" in html and "429: 3" in html
     assert "issues:OPS" in html
-    assert "created_le_updated" in html and "2 issues updated before created" in html
+    # Data quality: one line per check and table over all batches, the failing ones first.
+    dq = re.search(r'data-testid="dq-table">(.*?)</table>', html, re.S)
+    assert dq is not None
+    first_row = re.sub(r"<[^>]+>|\s+", " ", dq.group(1).split("<tbody>")[1].split("</tr>")[0]).split()
+    assert first_row[:5] == ["created_le_updated", "issues", "fail", "3", "3"]
+    assert "2 issues updated before created" in html
+    assert "1 passing checks" in html
     assert "10042" in html and "created after updated" in html
     assert "batch 1 loaded" in html and "job succeeded" in html
     assert 'data-testid="job-rows">477<' in html
