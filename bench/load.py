@@ -1,0 +1,169 @@
+"""Throughput of transform + validate + load into DuckDB, on issues generated in-process by the simulator.
+
+    .venv/bin/python -m bench.load --issues 20000 [--batch 500] [--threads 1] [--mode cloud] [--profile]
+
+Issues come from ``Site.complete_issue`` (the contract's complete shape, dev-status included), generated
+lazily one batch at a time so the bench holds one batch in memory. The simulator's generation stands in for
+Jira and is timed apart: ``issues_per_s`` is issues / (transform + validate + load wall seconds),
+``issues_per_cpu_s`` the same over this process's CPU seconds (the 2-core machine is shared, so wall time
+also counts waiting for a core); ``issues_per_s_wall`` includes generating them. DuckDB runs on
+``--threads`` threads (1 = one core).
+Peak RSS is the process's (``ru_maxrss``); ``rss_site_mb`` is the RSS once the simulated site exists, so
+``peak_rss_mb - rss_site_mb`` is what the pipeline itself adds. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from app.pipeline.transform import build_field_map, transform_issues, transform_reference
+from app.pipeline.validate import validate
+from app.warehouse.duckdb import DuckDBWarehouse
+from simulator import SimConfig, create_app
+
+REFERENCE_STREAMS = {
+    "projects": "projects",
+    "users": "users",
+    "fields": "fields",
+    "statuses": "statuses",
+    "status_categories": "status_categories",
+    "priorities": "priorities",
+    "issue_types": "issue_types",
+    "resolutions": "resolutions",
+    "issue_link_types": "link_types",
+}
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    """Current resident set size, in MB."""
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * resource.getpagesize() / 1024 / 1024
+
+
+def run(issues: int, batch: int, threads: int, mode: str, seed: int, path: Path) -> dict[str, Any]:
+    """Generate, transform, validate and load ``issues`` issues; return the figures."""
+    t0 = time.perf_counter()
+    site = create_app(SimConfig(issues=issues, seed=seed, mode=mode)).state.sim
+    ids = site.issue_ids()
+    rss_site = current_rss_mb()
+    setup_s = time.perf_counter() - t0
+    wh = DuckDBWarehouse(path, threads=threads)
+    wh.ensure_schema()
+    fmap = build_field_map(site.ref.fields)
+    ref_rows: dict[str, list[dict[str, Any]]] = {}
+    for stream, attr in REFERENCE_STREAMS.items():
+        ref_rows.update(transform_reference(stream, getattr(site.ref, attr)))
+    wh.load(ref_rows, job_id="bench", batch_no=0)
+    timing = Counter[str]()
+    cpu = Counter[str]()
+    rows_by_table = Counter[str]()
+    quarantined = 0
+    wall0 = time.perf_counter()
+    for batch_no, start in enumerate(range(0, len(ids), batch), start=1):
+        t, c = time.perf_counter(), time.process_time()
+        raw = [site.complete_issue(i) for i in ids[start : start + batch]]
+        t1, c1 = time.perf_counter(), time.process_time()
+        rows = transform_issues(raw, fmap, deployment=mode)
+        t2, c2 = time.perf_counter(), time.process_time()
+        checked = validate(rows, job_id="bench", raw_issues=raw)
+        t3, c3 = time.perf_counter(), time.process_time()
+        wh.load(
+            checked.rows,
+            job_id="bench",
+            batch_no=batch_no,
+            quarantine=checked.quarantine,
+            dq_results=checked.dq_results,
+        )
+        t4, c4 = time.perf_counter(), time.process_time()
+        timing.update(generate=t1 - t, transform=t2 - t1, validate=t3 - t2, load=t4 - t3)
+        cpu.update(generate=c1 - c, transform=c2 - c1, validate=c3 - c2, load=c4 - c3)
+        for table, table_rows in checked.rows.items():
+            rows_by_table[table] += len(table_rows)
+        quarantined += len(checked.quarantine)
+        del raw, rows, checked
+    wall = time.perf_counter() - wall0
+    counts = wh.table_counts()
+    wh.close()
+    pipeline_s = timing["transform"] + timing["validate"] + timing["load"]
+    pipeline_cpu_s = cpu["transform"] + cpu["validate"] + cpu["load"]
+    total_rows = sum(rows_by_table.values())
+    return {
+        "issues": len(ids),
+        "batch": batch,
+        "threads": threads,
+        "mode": mode,
+        "setup_s": round(setup_s, 2),
+        "wall_s": round(wall, 2),
+        "pipeline_s": round(pipeline_s, 2),
+        "seconds": {k: round(v, 2) for k, v in timing.items()},
+        "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
+        "pipeline_cpu_s": round(pipeline_cpu_s, 2),
+        "issues_per_s": round(len(ids) / pipeline_s, 1),
+        "issues_per_cpu_s": round(len(ids) / pipeline_cpu_s, 1),
+        "issues_per_s_wall": round(len(ids) / wall, 1),
+        "rows": total_rows,
+        "rows_per_s": round(total_rows / pipeline_s, 1),
+        "rows_by_table": dict(rows_by_table),
+        "rows_per_s_by_table": {t: round(n / pipeline_s, 1) for t, n in rows_by_table.items()},
+        "warehouse_counts": {t: n for t, n in counts.items() if n},
+        "quarantined": quarantined,
+        "rss_site_mb": round(rss_site, 1),
+        "peak_rss_mb": round(rss_mb(), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--issues", type=int, default=20000)
+    p.add_argument("--batch", type=int, default=500, help="issues per batch (one load transaction each)")
+    p.add_argument("--threads", type=int, default=1, help="DuckDB threads (1 = one core)")
+    p.add_argument("--mode", choices=["cloud", "server"], default="cloud")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--path", type=Path, help="DuckDB file (default: a temporary one, removed afterwards)")
+    p.add_argument("--profile", action="store_true", help="print the top functions by cumulative time")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.path or Path(tmp) / "bench.duckdb"
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        result = run(args.issues, args.batch, args.threads, args.mode, args.seed, path)
+        if profiler:
+            profiler.disable()
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    print(
+        f"{result['issues']} issues in {result['pipeline_s']} s of transform+validate+load "
+        f"({result['issues_per_s']} issues/s; {result['issues_per_s_wall']} issues/s with generation)"
+    )
+    print(
+        f"  CPU time of this process: {result['pipeline_cpu_s']} s ({result['issues_per_cpu_s']} issues per "
+        "CPU-second; the machine is shared, so wall time includes waiting for a core)"
+    )
+    for stage, secs in result["seconds"].items():
+        print(f"  {stage:<10} {secs:8.2f} s wall {result['cpu_seconds'][stage]:8.2f} s CPU")
+    for table, n in sorted(result["rows_by_table"].items(), key=lambda kv: -kv[1]):
+        print(f"  {table:<20} {n:>9} rows {result['rows_per_s_by_table'][table]:>12} rows/s")
+    print(f"peak RSS {result['peak_rss_mb']} MB (site alone {result['rss_site_mb']} MB)")
+    print(json.dumps(result, separators=(",", ":")))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
