@@ -106,7 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Middleware runs outermost-last: request ids and security headers wrap everything, the 429 too.
     app.add_middleware(
-        RateLimitMiddleware, limit=settings.rate_limit, storage=make_storage(settings.redis_url)
+        RateLimitMiddleware,
+        limit=settings.rate_limit,
+        login_limit=settings.login_rate_limit,
+        storage=make_storage(settings.redis_url),
     )
     if settings.cors_origins:
         app.add_middleware(

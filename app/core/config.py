@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limit: str = "120/minute"
+    login_rate_limit: str = "10/minute"
     run_migrations_at_start: bool = True
 
     # --- secrets and auth ------------------------------------------------------------------------
@@ -127,7 +128,7 @@ class Settings(BaseSettings):
     def _check_projects(cls, value: list[str]) -> list[str]:
         return check_project_keys(value)
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "login_rate_limit")
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         return check_rate_limit(value)

@@ -22,6 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 log = structlog.get_logger("app.ratelimit")
 
 EXEMPT_PATHS = frozenset({"/health", "/metrics"})
+# Password endpoints get a second, stricter budget: it is what slows down password guessing.
+LOGIN_PATHS = frozenset({"/api/v1/auth/token", "/admin/login"})
 EXEMPT_PREFIXES = ("/static/", "/admin/static/")
 
 
@@ -44,19 +46,27 @@ def client_key(scope: Scope) -> str:
 class RateLimitMiddleware:
     """ASGI middleware applying ``RATE_LIMIT`` (e.g. ``120/minute``) to every client."""
 
-    def __init__(self, app: ASGIApp, *, limit: str, storage: Storage) -> None:
+    def __init__(self, app: ASGIApp, *, limit: str, storage: Storage, login_limit: str | None = None) -> None:
         self.app = app
         self.limits: list[RateLimitItem] = parse_many(limit)
+        self.login_limits: list[RateLimitItem] = parse_many(login_limit) if login_limit else []
         self.storage = storage
         self.limiter = MovingWindowRateLimiter(storage)
 
-    async def _retry_after(self, key: str) -> int | None:
+    async def _retry_after(self, items: list[RateLimitItem], key: str) -> int | None:
         """Seconds to wait when any limit is exhausted for ``key``; None when the request may pass."""
-        for item in self.limits:
+        for item in items:
             if not await self.limiter.hit(item, key):
                 stats = await self.limiter.get_window_stats(item, key)
                 return max(1, math.ceil(stats.reset_time - time.time()))
         return None
+
+    async def _check(self, scope: Scope) -> int | None:
+        client = client_key(scope)
+        retry_after = await self._retry_after(self.limits, client)
+        if retry_after is None and scope.get("method") == "POST" and scope.get("path") in LOGIN_PATHS:
+            retry_after = await self._retry_after(self.login_limits, f"login:{client}")
+        return retry_after
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -64,7 +74,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            retry_after = await self._retry_after(client_key(scope))
+            retry_after = await self._check(scope)
         except Exception as exc:
             log.warning("rate limiter unavailable; request allowed", error=str(exc))
             retry_after = None

@@ -40,6 +40,18 @@ def test_limit_is_per_client(make_client) -> None:
     assert second.get("/api/v1/auth/me").status_code == 401
 
 
+def test_sign_in_has_a_stricter_budget(make_client) -> None:
+    client = make_client(rate_limit="100/minute", login_rate_limit="2/minute")
+    for _ in range(2):
+        response = client.post("/api/v1/auth/token", data={"username": "admin", "password": "wrong"})
+        assert response.status_code == 401
+    blocked = client.post("/api/v1/auth/token", data={"username": "admin", "password": "wrong"})
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) >= 1
+    # Other API calls still have their own, larger budget.
+    assert client.get("/api/v1/auth/me").status_code == 401
+
+
 @pytest.mark.redis
 def test_redis_limit_is_shared_between_replicas(make_client, redis_url: str) -> None:
     address = (f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}", 1000)
