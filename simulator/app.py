@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from simulator.config import SimConfig
 from simulator.faults import Faults, SimMiddleware, Stats, error_body
@@ -21,7 +21,7 @@ def create_app(config: SimConfig | None = None, *, base_url: str = "http://jira.
     config = config or SimConfig()
     site = Site(config, base_url=base_url)
     site.snapshots = Snapshots()
-    app = FastAPI(title="Kairus Jira simulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app = SimApp(title="Kairus Jira simulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sim = site
     app.state.stats = Stats()
     app.state.faults = Faults(site)
@@ -43,21 +43,28 @@ def create_app(config: SimConfig | None = None, *, base_url: str = "http://jira.
             error_body([str(e.get("msg")) for e in exc.errors()]), 400, media_type="application/json"
         )
 
-    middleware = SimMiddleware(app.router, site, app.state.stats, app.state.faults)
+    middleware = SimMiddleware(app.router, site, app.state.stats, app.state.faults)  # .app set at build
     middleware.routes = [
         r for m in (search, worklogs, issues, reference, agile, devstatus) for r in m.router.routes
     ]
     app.state.middleware = middleware
-    app.add_middleware(_Wrap, inner=middleware)
+    app.sim_middleware = middleware
     return app
 
 
-class _Wrap:
-    """Adapter so ``SimMiddleware`` (built with the router) sits in Starlette's middleware stack."""
+class SimApp(FastAPI):
+    """A FastAPI app whose outermost layer is the simulator's middleware.
 
-    def __init__(self, app: ASGIApp, inner: SimMiddleware) -> None:
-        self.app, self.inner = app, inner
+    Outermost, so a simulated dropped connection reaches the server as an exception (the socket closes
+    without a byte) instead of being turned into a 500 by Starlette's error middleware.
+    """
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.inner.app = self.app
-        await self.inner(scope, receive, send)
+    sim_middleware: SimMiddleware | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack wrapped by ``SimMiddleware``."""
+        inner = super().build_middleware_stack()
+        if self.sim_middleware is None:
+            return inner
+        self.sim_middleware.app = inner
+        return self.sim_middleware

@@ -57,9 +57,9 @@ class Stats:
 class Bucket:
     """Token bucket of one credential plus the Retry-After it was last given."""
 
-    def __init__(self, burst: float) -> None:
+    def __init__(self, burst: float, now: float) -> None:
         self.tokens = burst
-        self.stamp = time.monotonic()
+        self.stamp = now
         self.not_before = 0.0
         self.last_retry_after = 0
 
@@ -82,7 +82,7 @@ class Faults:
             bucket = self.buckets.get(credential)
             burst = cfg.burst if cfg.burst is not None else max(cfg.rate or 1.0, 1.0)
             if bucket is None:
-                bucket = self.buckets[credential] = Bucket(burst)
+                bucket = self.buckets[credential] = Bucket(burst, now)
             if now < bucket.not_before:
                 # Retrying before Retry-After elapsed earns an equal or longer wait (and is counted).
                 self.site_stats.retry_after_violations += 1
@@ -251,8 +251,13 @@ class SimMiddleware:
             messages.append(message)
 
         await self.app(scope, receive, capture)
+        # Under uvicorn the request cycle's transport is reachable from `receive`: aborting it makes the
+        # client see a reset. Elsewhere (ASGI transport) the raise reaches the client directly.
+        transport = getattr(getattr(receive, "__self__", None), "transport", None)
         if drop == "close":
-            # Raising makes the server abort the connection before any byte: the client sees a reset.
+            if transport is not None:
+                transport.abort()
+                return
             raise ConnectionAbortedError("simulated dropped connection")
         start = messages[0]
         body = b"".join(m.get("body", b"") for m in messages[1:])
@@ -261,6 +266,9 @@ class SimMiddleware:
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         # Declared length stays the full size; the connection ends early, so the client sees an error.
         await send({"type": "http.response.body", "body": body[: max(1, len(body) // 2)], "more_body": True})
+        if transport is not None:
+            transport.close()  # flushes the half body, then EOF before the declared length
+            return
         raise ConnectionAbortedError("simulated truncated body")
 
 
