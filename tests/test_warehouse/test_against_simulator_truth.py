@@ -58,7 +58,7 @@ def test_loaded_warehouse_equals_the_simulator_truth_before_and_after_changes(
 ) -> None:
     if mode == "server" and not warehouse.transactional:
         pytest.skip("one mode suffices on fakesnow (slow); the transform is the same")
-    site = create_app(SimConfig(issues=40, seed=11, mode=mode)).state.sim
+    site = create_app(SimConfig(issues=40, seed=11, mode=mode)).state.sim  # type: ignore[arg-type]
     ref: dict[str, list[dict[str, Any]]] = {}
     for stream, attr in REFERENCE.items():
         ref.update(transform_reference(stream, getattr(site.ref, attr)))
