@@ -14,6 +14,7 @@ responses, 403 (the account lacks "View development tools") and 404 (no dev inte
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -131,6 +132,10 @@ class DevStatusFetcher:
         self.client = client
         self.field_id = field_id
         self.disabled: str | None = None  # "forbidden" | "absent" once dev-status refused us
+        # Until one issue's dev-status calls went through, only one issue at a time may try: a site
+        # that refuses dev-status then costs exactly one request, not one per issue in flight.
+        self._verified = asyncio.Event()
+        self._trial = asyncio.Lock()
 
     async def fetch(self, issue: dict[str, Any]) -> dict[str, Any]:
         """The contract's ``devStatus`` object for ``issue`` (never raises for 403/404/error objects)."""
@@ -138,6 +143,16 @@ class DevStatusFetcher:
         value = (issue.get("fields") or {}).get(self.field_id) if self.field_id else None
         if not has_dev_data(value):
             return result
+        if self._verified.is_set():
+            return await self._fetch(issue, value, result)
+        async with self._trial:
+            if not self._verified.is_set():
+                result = await self._fetch(issue, value, result)
+                self._verified.set()  # also after a 403/404: everyone reads ``disabled``
+                return result
+        return await self._fetch(issue, value, result)
+
+    async def _fetch(self, issue: dict[str, Any], value: Any, result: dict[str, Any]) -> dict[str, Any]:
         if self.disabled:
             result["status"] = self.disabled
             return result

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from app.jira.client import JiraClient, JiraSite
 from app.jira.extract import deleted_worklogs, issue_pages, reference_streams
 from app.jira.retry import RetryPolicy
@@ -49,9 +51,10 @@ async def extract(
     since_ms: int = 0,
     projects: list[str] | None = None,
     fields: list[dict[str, Any]] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Extracted:
     out = Extracted(since_ms=since_ms)
-    async with JiraClient(site, max_in_flight=max_in_flight, retry=FAST_RETRY) as client:
+    async with JiraClient(site, max_in_flight=max_in_flight, retry=FAST_RETRY, transport=transport) as client:
         if with_reference:
             async for name, records in reference_streams(client):
                 assert name not in out.reference, f"{name} yielded twice"

@@ -1,0 +1,130 @@
+"""Injected faults do not change the output; terminal errors fail fast with a clear message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+
+from app.core.errors import JiraAuthError, JiraBadRequestError, JiraError
+from app.jira.client import JiraClient
+from app.jira.extract import census, issue_pages
+from tests.fixtures.simulator import SimHandle
+from tests.test_jira.entity_keys import truth_sets
+from tests.test_jira.sim_run import FAST_RETRY, extract, site_for
+from tests.test_jira.test_full_extraction import assert_issues_complete, assert_matches_truth
+
+SimFactory = Callable[..., SimHandle]
+
+
+async def test_5xx_drops_and_a_429_storm_leave_the_output_identical(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=120, seed=21)
+    truth = truth_sets(sim.truth())
+    sim.faults(error_rate=0.1, drop_rate=0.03, storm_429=4)
+    out = await extract(site_for(sim))
+    assert_matches_truth(out.keys(), truth)
+    assert_issues_complete(sim, out)
+    stats = sim.stats()
+    statuses = {s for per in stats["by_endpoint"].values() for s in per}
+    assert {"429", "500", "502", "503", "504"} <= statuses  # the faults really happened...
+    assert stats["retry_after_violations"] == 0  # ...and no request jumped a Retry-After
+    assert out.stats["responses_429"] == 4
+    assert out.stats["retries"] >= 4 + sum(
+        n for per in stats["by_endpoint"].values() for s, n in per.items() if s.startswith("5")
+    )
+
+
+async def test_wrong_token_fails_fast_with_a_clear_message(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=20)
+    site = replace(site_for(sim), token="wrong")
+    with pytest.raises(JiraAuthError, match="e-mail and API token"):
+        await extract(site)
+    assert sim.stats()["total"] == 1  # not retried
+
+
+async def test_bad_jql_filter_fails_fast_naming_the_jql(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=20)
+    site = replace(site_for(sim), jql="summary ~ ((( nonsense")
+    with pytest.raises(JiraBadRequestError, match="JQL"):
+        await extract(site)
+    by_endpoint = sim.stats()["by_endpoint"]
+    assert sum(by_endpoint["POST /rest/api/3/search/jql"].values()) <= 2  # partitions stop at once
+
+
+async def test_legacy_search_on_cloud_says_to_fix_the_deployment_type(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=20)
+    site = replace(site_for(sim), deployment="server")
+    async with JiraClient(site, retry=FAST_RETRY) as client:
+        with pytest.raises(JiraError, match="deployment type") as info:
+            pages = issue_pages(client, fields_list=None, since={}, until=_now(), projects=["ALPHA"])
+            async for _ in pages:
+                pass
+    assert info.value.status in (404, 410)
+
+
+@pytest.mark.parametrize("mode", ["forbidden", "absent"])
+async def test_dev_status_refusal_is_reported_once_and_does_not_fail(
+    sim_factory: SimFactory, mode: str
+) -> None:
+    sim = sim_factory(issues=60, seed=4, dev_status=mode)
+    truth = truth_sets(sim.truth())
+    out = await extract(site_for(sim))
+    assert_matches_truth(out.keys(), truth)  # truth has no dev rows without permission
+    statuses = {i["devStatus"]["status"] for i in out.issues.values()}
+    assert statuses == {"none", mode}
+    dev_calls = sum(
+        sum(per.values()) for ep, per in sim.stats()["by_endpoint"].items() if "/rest/dev-status/" in ep
+    )
+    assert dev_calls == 1  # the first refusal stops dev-status for the rest of the run
+    assert sum("dev-status skipped" in n for n in out.notices) == 1
+
+
+async def test_dev_status_error_objects_are_kept_and_reported_once(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=200, seed=11)
+    out = await extract(site_for(sim))
+    with_errors = [i for i in out.issues.values() if i["devStatus"]["errors"]]
+    assert with_errors, "the simulator seeds error objects in some stash responses"
+    assert all(i["devStatus"]["status"] == "ok" and i["devStatus"]["details"] for i in with_errors)
+    assert any(isinstance(e, dict) for i in with_errors for e in i["devStatus"]["errors"])
+    assert sum("dev-status answered with errors" in n for n in out.notices) == 1
+
+
+async def test_changelog_bulkfetch_404_falls_back_to_the_per_issue_endpoint(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=80, seed=11)
+    truth = truth_sets(sim.truth())
+    inner = sim.transport()
+
+    async def site_without_bulk(request: httpx.Request) -> httpx.Response:
+        # A Jira site that does not serve the bulk endpoint (seen on some instances).
+        if request.url.path.endswith("/changelog/bulkfetch"):
+            return httpx.Response(404, json={"errorMessages": ["Not found"], "errors": {}})
+        response = await inner.handle_async_request(request)
+        body = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    out = await extract(site_for(sim), transport=httpx.MockTransport(site_without_bulk))
+    assert_matches_truth(out.keys(), truth)
+    per_issue = out.stats["by_endpoint"]["GET /rest/api/3/issue/{id}/changelog"]
+    assert per_issue.get("200", 0) >= 1
+    assert out.stats["by_endpoint"]["POST /rest/api/3/changelog/bulkfetch"] == {"404": 1}
+
+
+async def test_census_lists_ids_and_refuses_to_guess_for_invisible_projects(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=90, seed=8)
+    deleted = sim.mutate(seed=3, delete=4)["deleted"]
+    detail: dict[str, Any] = sim.truth(detail="issues")
+    async with JiraClient(site_for(sim), retry=FAST_RETRY) as client:
+        for project in {v["project_key"] for v in detail.values()}:
+            expected = {i for i, v in detail.items() if v["project_key"] == project}
+            assert await census(client, project) == expected
+        assert await census(client, "NOPE") is None
+    assert not set(deleted) & set(detail)
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
