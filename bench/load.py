@@ -22,9 +22,9 @@ import resource
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from app.pipeline.transform import build_field_map, transform_issues, transform_reference
 from app.pipeline.validate import validate
@@ -56,7 +56,9 @@ def current_rss_mb() -> float:
     return pages * resource.getpagesize() / 1024 / 1024
 
 
-def run(issues: int, batch: int, threads: int, mode: str, seed: int, path: Path) -> dict[str, Any]:
+def run(
+    issues: int, batch: int, threads: int, mode: Literal["cloud", "server"], seed: int, path: Path
+) -> dict[str, Any]:
     """Generate, transform, validate and load ``issues`` issues; return the figures."""
     t0 = time.perf_counter()
     site = create_app(SimConfig(issues=issues, seed=seed, mode=mode)).state.sim
@@ -70,8 +72,8 @@ def run(issues: int, batch: int, threads: int, mode: str, seed: int, path: Path)
     for stream, attr in REFERENCE_STREAMS.items():
         ref_rows.update(transform_reference(stream, getattr(site.ref, attr)))
     wh.load(ref_rows, job_id="bench", batch_no=0)
-    timing = Counter[str]()
-    cpu = Counter[str]()
+    timing: defaultdict[str, float] = defaultdict(float)
+    cpu: defaultdict[str, float] = defaultdict(float)
     rows_by_table = Counter[str]()
     quarantined = 0
     wall0 = time.perf_counter()
@@ -91,8 +93,14 @@ def run(issues: int, batch: int, threads: int, mode: str, seed: int, path: Path)
             dq_results=checked.dq_results,
         )
         t4, c4 = time.perf_counter(), time.process_time()
-        timing.update(generate=t1 - t, transform=t2 - t1, validate=t3 - t2, load=t4 - t3)
-        cpu.update(generate=c1 - c, transform=c2 - c1, validate=c3 - c2, load=c4 - c3)
+        for stage, wall_s, cpu_s in (
+            ("generate", t1 - t, c1 - c),
+            ("transform", t2 - t1, c2 - c1),
+            ("validate", t3 - t2, c3 - c2),
+            ("load", t4 - t3, c4 - c3),
+        ):
+            timing[stage] += wall_s
+            cpu[stage] += cpu_s
         for table, table_rows in checked.rows.items():
             rows_by_table[table] += len(table_rows)
         quarantined += len(checked.quarantine)
