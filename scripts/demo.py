@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
+DATA = Path(os.environ.get("DEMO_DATA_DIR") or ROOT / "data")  # tests point it at a tmp dir
 WAREHOUSE = DATA / "warehouse.duckdb"
 META = DATA / "demo-meta.db"
 ISSUES = int(os.environ.get("DEMO_ISSUES", "2000"))
@@ -77,10 +78,16 @@ def simulator(port: int) -> Iterator[str]:
 
 def demo_environment(base_url: str) -> None:
     """Point the settings at the simulator and the demo's files (the CLI reads them from the environment)."""
+    from cryptography.fernet import Fernet
+
     os.environ.update(
         {
             "KAIRUS_ENV_FILE": "",  # a developer's .env must not redirect the demo
-            "DEBUG": "true",  # development secrets are generated; nothing here is exposed
+            "DEBUG": "false",
+            # Throw-away secrets: the demo's metadata database is recreated at every run.
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "ADMIN_PASSWORD": secrets.token_urlsafe(16),
             "DATABASE_URL": f"sqlite:///{META}",
             "DUCKDB_PATH": str(WAREHOUSE),
             "JIRA_URL": base_url,
@@ -102,7 +109,7 @@ def main() -> int:
     DATA.mkdir(exist_ok=True)
     for stale in (WAREHOUSE, META, WAREHOUSE.with_name(WAREHOUSE.name + ".wal")):
         if stale.exists():
-            print(f"removing the previous demo's {stale.relative_to(ROOT)}")
+            print(f"removing the previous demo's {stale}")
             stale.unlink()
     port = free_port()
     print(f"starting the Jira simulator ({ISSUES} issues) on port {port} ...")
@@ -123,7 +130,7 @@ def main() -> int:
         print(f"\nmutated the simulated site: {summary}")
         print("\n=== incremental sync ===")
         code = sync_main(["--mode", "incremental"])
-    print(f"\nwarehouse: {WAREHOUSE.relative_to(ROOT)} (open it with duckdb; schema 'jira')")
+    print(f"\nwarehouse: {WAREHOUSE} (open it with duckdb; schema 'jira')")
     return code
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from app.core.config import Settings, load_settings
 from app.core.database import get_engine, session_scope
 from app.core.errors import ConfigError, JobConflictError, WarehouseLockedError
+from app.core.logging_config import configure_logging
 from app.core.migrate import current_revision, head_revision, upgrade_head
 from app.jira.client import JiraSite
 from app.jobs import jira_job
@@ -160,6 +161,9 @@ def sync_main(argv: list[str]) -> int:
     err = Console(stderr=True)
     try:
         settings = load_settings()
+        # The console display is the CLI's output; logs go to stderr, and only warnings unless asked.
+        level = settings.log_level if settings.log_level != "INFO" else "WARNING"
+        configure_logging(level, debug=settings.debug, stream=sys.stderr)
         _ensure_schema(settings)
         engine = get_engine(settings.database_url)
     except ConfigError as exc:
