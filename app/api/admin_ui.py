@@ -40,6 +40,7 @@ from app.jobs.jira_job import (
     enqueue_job,
     request_cancel,
 )
+from app.jobs.sites import open_settings_warehouse
 from app.models.unified_models import ACTIVE_JOB_STATUSES, Integration, Job, JobEvent
 from app.schemas.api_schemas import IntegrationCreate
 from app.schemas.job_schemas import AdminHealth, ComponentHealth
@@ -221,16 +222,26 @@ class WebUser:
         return self.role == "admin"
 
 
-def warehouse_quarantine(request: Request, job_id: str) -> list[dict[str, Any]] | None:
-    """The job's rows of the warehouse ``quarantine`` table, or None when the warehouse cannot tell."""
-    warehouse = getattr(request.app.state, "warehouse", None)
-    reader = getattr(warehouse, "quarantine_rows", None)
-    if reader is None:
+def warehouse_quarantine(settings: Settings, job: Job) -> list[dict[str, Any]] | None:
+    """The finished job's rows of the warehouse ``quarantine`` table; None when the warehouse cannot tell.
+
+    Only asked when the job quarantined something and has finished (the table is final then), and only
+    from a warehouse that offers ``quarantine_rows(job_id, limit=)``; otherwise the page falls back to
+    the job's statistics.
+    """
+    if job.status not in FINAL_STATUSES or not (job.stats or {}).get("quarantined"):
         return None
     try:
-        return [dict(row) for row in reader(job_id, limit=200)]
-    except Exception:  # the job page must render even when the warehouse is busy or down
+        warehouse = open_settings_warehouse(settings)
+    except Exception:  # busy, locked or down: the job page must still render
         return None
+    try:
+        reader = getattr(warehouse, "quarantine_rows", None)
+        return None if reader is None else [dict(row) for row in reader(job.id, limit=200)]
+    except Exception:  # same: fall back to the statistics
+        return None
+    finally:
+        warehouse.close()
 
 
 def csrf_for(token: str, settings: Settings) -> str:
@@ -535,7 +546,7 @@ def _job_context(request: Request, session: Session, job: Job) -> dict[str, Any]
     ]
     return {
         "job": job_view(job, names.get(job.integration_id, f"#{job.integration_id}")),
-        "detail": job_detail(job, warehouse_quarantine(request, job.id)),
+        "detail": job_detail(job, warehouse_quarantine(request.app.state.settings, job)),
         "events": event_views,
     }
 
