@@ -128,3 +128,21 @@ def _now() -> Any:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+async def test_deleted_worklogs_are_listed_once_with_the_next_since(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=60, seed=9)
+    first = await extract(site_for(sim), with_reference=False, projects=[], fields=[])
+    assert first.deleted_worklogs == []
+    gone = set(sim.mutate(seed=2, delete_worklogs=3)["worklogs_deleted"])
+    assert len(gone) == 3
+    sim.clock(advance_s=120)  # Jira leaves out the last minute of tombstones
+    second = await extract(
+        site_for(sim), with_reference=False, projects=[], fields=[], since_ms=first.since_ms
+    )
+    assert set(second.deleted_worklogs) == gone
+    third = await extract(
+        site_for(sim), with_reference=False, projects=[], fields=[], since_ms=second.since_ms
+    )
+    assert third.deleted_worklogs == []
+    assert third.since_ms >= second.since_ms
