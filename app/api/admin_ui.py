@@ -194,8 +194,9 @@ def chart_runs(session: Session, limit: int = 30) -> list[dict[str, Any]]:
     ).all()
     runs = []
     for job in reversed(jobs):
+        # Wall time from start to finish, as the list shows; the run's own measure when that is missing.
         seconds = (job.stats or {}).get("seconds")
-        if seconds is None and job.started_at and job.finished_at:
+        if job.started_at and job.finished_at:
             seconds = (job.finished_at - job.started_at).total_seconds()
         label = job.created_at.astimezone(UTC).strftime("%m-%d %H:%M") if job.created_at else ""
         rows = sum(_rows_per_table(job).values())

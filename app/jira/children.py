@@ -4,7 +4,7 @@ Search embeds a truncated changelog (about 40 histories), comments and worklogs 
 completed when its embedded ``total`` exceeds what came embedded:
 
 * changelog: one ``POST /changelog/bulkfetch`` for all truncated issues of a page (at most 1,000 ids a call,
-  token pages of up to 1,000 histories); if the site answers 404, the per-issue ``/issue/{id}/changelog``
+  token pages of up to 10,000 histories); if the site answers 404, the per-issue ``/issue/{id}/changelog``
   (page bean, 100 a page) for the rest of the run. Server/DC has no bulk endpoint and uses the per-issue one.
 * comments: ``/issue/{id}/comment`` (100 a page); worklogs: ``/issue/{id}/worklog`` (5,000 a page).
 
@@ -23,7 +23,7 @@ from app.jira.paginators import TokenCursor
 from app.jira.streams import CHANGELOG, CHANGELOG_BULK, COMMENTS, WORKLOGS, read_all, read_stream
 
 BULK_IDS_MAX = 1000
-BULK_PAGE = 1000
+BULK_PAGE = 10000  # histories per bulkfetch page: the endpoint allows up to 10,000
 _NO_BULK = "changelog_bulkfetch_missing"
 
 

@@ -109,7 +109,7 @@
           wireConfirms(body);
           var chart = document.getElementById("runs-chart");
           if (chart && data.runs) { currentRuns = data.runs; drawChart(chart, currentRuns); }
-          window.setTimeout(tick, data.active > 0 ? 1500 : 8000);
+          window.setTimeout(tick, data.active > 0 ? 2000 : 8000);
         })
         .catch(function () { window.setTimeout(tick, 8000); });
     }
@@ -136,11 +136,11 @@
           if (FINAL[box.getAttribute("data-status")]) {
             document.querySelectorAll("[data-hide-when-final]").forEach(function (n) { n.remove(); });
           }
-          window.setTimeout(tick, 1500);
+          window.setTimeout(tick, 2000);
         })
         .catch(function () { window.setTimeout(tick, 5000); });
     }
-    window.setTimeout(tick, 1500);
+    window.setTimeout(tick, 2000);
   }
 
   // Rows loaded (bars, left axis) and duration (line, right axis) per finished run, oldest first.

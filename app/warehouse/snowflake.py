@@ -31,6 +31,7 @@ _CONNECT_KEYS = (
     "role",
     "warehouse",
     "database",
+    "schema",
     "login_timeout",
     "network_timeout",
     "application",
@@ -54,13 +55,15 @@ def connect_kwargs(config: Mapping[str, Any]) -> dict[str, Any]:
 
     Recognised keys: ``account, user, role, warehouse, database, schema`` and either ``password`` or a key
     pair (``private_key`` PEM text, or ``private_key_file``, with optional ``private_key_passphrase``),
-    plus ``query_tag``. Key-pair auth is preferred: Snowflake blocks password-only sign-ins for service
-    users. Raises :class:`ConfigError` when no credential is given.
+    plus ``query_tag`` (``private_key_file_pwd`` is accepted for the passphrase). Key-pair auth is
+    preferred: Snowflake blocks password-only sign-ins for service users. Raises :class:`ConfigError`
+    when no credential is given.
     """
     kwargs: dict[str, Any] = {k: config[k] for k in _CONNECT_KEYS if config.get(k)}
     if not kwargs.get("account") or not kwargs.get("user"):
         raise ConfigError("Snowflake needs SNOWFLAKE_ACCOUNT and SNOWFLAKE_USER")
-    passphrase = config.get("private_key_passphrase") or None
+    # ``private_key_file_pwd`` is the connector's own name for the passphrase; both are accepted.
+    passphrase = config.get("private_key_passphrase") or config.get("private_key_file_pwd") or None
     if config.get("private_key"):
         kwargs["private_key"] = _load_private_key(config["private_key"], passphrase)
         kwargs["authenticator"] = "SNOWFLAKE_JWT"
@@ -87,7 +90,7 @@ class SnowflakeWarehouse(SqlWarehouse):
     dialect = sql.SNOWFLAKE
 
     def __init__(self, config: Mapping[str, Any], *, schema: str = "jira") -> None:
-        self.schema = schema
+        self.schema = str(config.get("schema") or schema)
         kwargs = connect_kwargs(config)
         try:
             self._con = snowflake.connector.connect(**kwargs)
@@ -95,6 +98,12 @@ class SnowflakeWarehouse(SqlWarehouse):
             raise self._map_error(exc) from exc
         # fakesnow's MERGE is emulated with a temp table, which fails inside BEGIN (SNOWFLAKE.md section 2).
         self.transactional = not type(self._con).__module__.startswith("fakesnow")
+
+    def ensure_schema(self) -> None:
+        """Create schema and tables, then make the schema current (temporary staging tables live there)."""
+        super().ensure_schema()
+        with self._errors():
+            self._execute(f"USE SCHEMA {self.schema}")
 
     def _execute(self, statement: str, params: Sequence[Any] = ()) -> int:
         cur = self._con.cursor()
