@@ -72,8 +72,10 @@ def test_key_pair_auth_builds_jwt_kwargs_with_a_der_key(tmp_path) -> None:
     assert "password" not in kwargs
     assert kwargs["session_parameters"] == {"TIMEZONE": "UTC", "QUERY_TAG": "kairus"}
     key_file = tmp_path / "key.p8"
-    key_file.write_text(_pem_key())
-    from_file = connect_kwargs({"account": "a", "user": "u", "private_key_file": str(key_file)})
+    key_file.write_text(_pem_key(b"unused"))
+    from_file = connect_kwargs(
+        {"account": "a", "user": "u", "private_key_file": str(key_file), "private_key_file_pwd": "unused"}
+    )
     assert from_file["authenticator"] == "SNOWFLAKE_JWT"
 
 
