@@ -37,7 +37,11 @@ async def get_issue(request: Request, ver: str, id_or_key: str) -> Response:
 
 @router.post("/rest/api/{ver}/issue/bulkfetch")
 async def bulkfetch(request: Request, ver: str) -> Response:
-    """Up to 100 issues by id or key, ascending id, with ``issueErrors`` for the missing ones."""
+    """Up to 100 issues by id or key, ascending id.
+
+    As the spec says, issues that do not exist (or are not visible) are simply left out; ``issueErrors``
+    is reserved for retriable failures, which the simulator does not produce here.
+    """
     site = site_of(request)
     api = api_version(site, ver)
     body = await body_json(request)
@@ -46,18 +50,9 @@ async def bulkfetch(request: Request, ver: str) -> Response:
         raise JiraHTTPError(400, "issueIdsOrKeys must contain between 1 and 100 issue ids or keys.")
     fields = parse_fields(site, body.get("fields"), "*navigable")
     expand = parse_expand(body.get("expand"))
-    found: dict[int, IssueCore] = {}
-    errors: list[dict[str, Any]] = []
-    for item in wanted:
-        core = site.get(str(item))
-        if core is None:
-            errors.append(
-                {"issueIdOrKey": str(item), "errorMessages": [NOT_FOUND], "errors": {}, "status": 404}
-            )
-        else:
-            found[core.id] = core
+    found = {core.id: core for item in wanted if (core := site.get(str(item))) is not None}
     issues = [issue_json(site, found[i], api, fields, expand) for i in sorted(found)]
-    return jresp({"expand": "schema,names", "issues": issues, "issueErrors": errors})
+    return jresp({"issues": issues, "issueErrors": []})
 
 
 @router.get("/rest/api/{ver}/issue/{id_or_key}/changelog")
