@@ -51,6 +51,15 @@ def admin_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
+def pg_client(tmp_path: Path, pg_url: str) -> Iterator[TestClient]:
+    """Like ``client``, with the metadata in a fresh PostgreSQL schema."""
+    app = create_app(make_settings(tmp_path, database_url=pg_url))
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+    reset_settings()
+
+
+@pytest.fixture
 def client(admin_settings: Settings) -> Iterator[TestClient]:
     """A TestClient on ``create_app(settings)``, lifespan included (migrations run on the SQLite file)."""
     app = create_app(admin_settings)

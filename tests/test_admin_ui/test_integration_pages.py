@@ -126,3 +126,16 @@ def test_test_connection_shows_why_it_failed(client: TestClient) -> None:
     assert 'data-testid="test-result"' in response.text
     assert "Failed" in response.text
     assert "/myself" in response.text
+
+
+def test_test_connection_against_the_simulator_shows_the_account(client: TestClient, sim_factory) -> None:
+    sim = sim_factory(issues=30, seed=3)
+    csrf = sign_in(client, *ADMIN)
+    form = _form(name="sim", base_url=sim.base_url, username=sim.config.email, token=sim.config.token)
+    client.post("/admin/integrations/new", data={**form, "csrf_token": csrf})
+    integ = _stored(client, "sim")
+    assert integ is not None
+    response = client.post(f"/admin/integrations/{integ.id}/test", data={"csrf_token": csrf})
+    result = response.text.split('data-testid="test-result">', 1)[1].split("</div>", 1)[0]
+    assert "Connected as" in result
+    assert sim.config.tz in result  # the Jira user's time zone, which incremental sync depends on

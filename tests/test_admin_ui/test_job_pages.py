@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.core.database import session_scope
@@ -173,6 +174,23 @@ def test_jobs_json_lists_jobs_and_the_chart_runs(client: TestClient) -> None:
     assert by_id[finished]["duration_s"] is not None
     assert [run["rows"] for run in data["runs"]] == [477]
     assert data["runs"][0]["seconds"] == by_id[finished]["duration_s"]  # the chart agrees with the list
+
+
+@pytest.mark.postgres
+def test_jobs_pages_on_postgresql(pg_client: TestClient) -> None:
+    integ = add_integration(pg_client)
+    finished = _run_job(pg_client, integ)
+    csrf = sign_in(pg_client, *ADMIN)
+    started = pg_client.post(
+        "/admin/jobs/start",
+        data={"integration_id": str(integ), "mode": "reconcile", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    data = pg_client.get("/admin/jobs.json").json()
+    assert [job["status"] for job in data["jobs"]] == ["queued", "succeeded"]
+    assert data["jobs"][1]["id"] == finished and data["jobs"][1]["rows"] == 477
+    assert "comments" in pg_client.get(f"/admin/jobs/{finished}").text
 
 
 def test_jobs_json_needs_a_session(client: TestClient) -> None:
