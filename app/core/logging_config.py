@@ -16,6 +16,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "***"
+_HANDLER_NAME = "kairus"
 
 # Keys whose values are secrets whatever they hold.
 SECRET_KEY_RE = re.compile(
@@ -96,8 +97,13 @@ def configure_logging(level: str = "INFO", *, debug: bool = False, stream: TextI
     )
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(formatter)
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers = [handler]
+    # Replace only our own handler: others (pytest's capture, an embedding app's) stay in place.
+    for existing in list(root.handlers):
+        if existing.get_name() == _HANDLER_NAME:
+            root.removeHandler(existing)
+    root.addHandler(handler)
     root.setLevel(level.upper())
     # uvicorn installs its own handlers: let its lines reach ours instead, once.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
