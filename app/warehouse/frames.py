@@ -33,38 +33,53 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else _dumps(value)
 
 
-def _column_values(rows: Sequence[dict[str, Any]], col: Column) -> list[Any]:
+def _check_ts(table: Table, col: Column, rows: Sequence[dict[str, Any]]) -> None:
     name = col.name
-    if col.kind == "json":
-        return [_json_text(r.get(name)) for r in rows]
-    if col.kind == "ts":
-        values = [r.get(name) for r in rows]
-        for v in values:
-            # Arrow would read a naive datetime as UTC silently; a naive value is a transform bug.
-            if v is not None and (not isinstance(v, datetime) or v.tzinfo is None):
-                raise PayloadError(f"{name}: expected a timezone-aware datetime, got {v!r}")
-        return values
-    return [r.get(name) for r in rows]
+    values = [r.get(name) for r in rows]
+    # Arrow would read a naive datetime as UTC silently; a naive value is a transform bug.
+    bad = [v for v in values if v is not None and (type(v) is not datetime or v.tzinfo is None)]
+    if bad:
+        raise PayloadError(f"{table.name}.{name}: expected a timezone-aware datetime, got {bad[0]!r}")
+
+
+def _locate(table: Table, cols: list[Column], rows: Sequence[dict[str, Any]], exc: Exception) -> PayloadError:
+    """The error naming the first column that does not convert (slow path, only after a failure)."""
+    for col in cols:
+        try:
+            pa.array([r.get(col.name) for r in rows], type=ARROW_TYPES[col.kind])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as col_exc:
+            return PayloadError(f"{table.name}.{col.name}: value does not fit {col.kind}: {col_exc}")
+    return PayloadError(f"{table.name}: rows do not fit the table: {exc}")
 
 
 def to_arrow(table: Table, rows: Sequence[dict[str, Any]], *, job_id: str, synced_at: datetime) -> pa.Table:
     """The rows as an Arrow table with ``table.stage_columns`` (``_synced_at``/``_job_id`` filled in).
 
     Raises :class:`PayloadError` naming the table and column when a value does not fit the column type.
+    Scalar columns are converted by Arrow from the dicts directly (``from_pylist``, C speed); JSON columns
+    are serialised here. Run ``validate`` first: it also rejects values Arrow would coerce (a float in an
+    int column).
     """
-    arrays: list[pa.Array] = []
-    names: list[str] = []
     n = len(rows)
-    for col in table.stage_columns:
-        names.append(col.name)
+    cols = table.stage_columns
+    plain = [c for c in cols if c.kind != "json" and c.name not in (SYNCED_AT, JOB_ID)]
+    for col in plain:
+        if col.kind == "ts":
+            _check_ts(table, col, rows)
+    schema = pa.schema([(c.name, ARROW_TYPES[c.kind]) for c in plain])
+    try:
+        base = pa.Table.from_pylist(list(rows), schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as exc:
+        raise _locate(table, plain, rows, exc) from exc
+    arrays: list[pa.Array | pa.ChunkedArray] = []
+    for col in cols:
         if col.name == SYNCED_AT:
-            arrays.append(pa.array([synced_at] * n, type=ARROW_TYPES["ts"]))
-            continue
-        if col.name == JOB_ID:
-            arrays.append(pa.array([job_id] * n, type=pa.string()))
-            continue
-        try:
-            arrays.append(pa.array(_column_values(rows, col), type=ARROW_TYPES[col.kind]))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as exc:
-            raise PayloadError(f"{table.name}.{col.name}: value does not fit {col.kind}: {exc}") from exc
-    return pa.Table.from_arrays(arrays, names=names)
+            arrays.append(pa.repeat(pa.scalar(synced_at, type=ARROW_TYPES["ts"]), n))
+        elif col.name == JOB_ID:
+            arrays.append(pa.repeat(pa.scalar(job_id, type=pa.string()), n))
+        elif col.kind == "json":
+            name = col.name
+            arrays.append(pa.array([_json_text(r.get(name)) for r in rows], type=pa.string()))
+        else:
+            arrays.append(base.column(col.name))
+    return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
