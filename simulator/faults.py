@@ -97,7 +97,6 @@ class Faults:
             bucket.stamp = now
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
-                self.remaining = (int(bucket.tokens), burst)
                 return None
             wait = max(1, math.ceil((1.0 - bucket.tokens) / cfg.rate))
             return self._limited(bucket, wait, now, burst, "jira-burst-based")
@@ -118,7 +117,21 @@ class Faults:
         }
 
     site_stats: Stats
-    remaining: tuple[int, float] = (0, 0.0)
+
+    def budget_headers(self, credential: str) -> list[tuple[bytes, bytes]]:
+        """``X-RateLimit-Limit/-Remaining`` (and ``NearLimit`` under 20%) for an admitted request."""
+        bucket = self.buckets.get(credential)
+        cfg = self.site.config
+        if bucket is None or cfg.rate is None:
+            return []
+        burst = cfg.burst if cfg.burst is not None else max(cfg.rate, 1.0)
+        out = [
+            (b"x-ratelimit-limit", str(int(burst)).encode()),
+            (b"x-ratelimit-remaining", str(int(bucket.tokens)).encode()),
+        ]
+        if bucket.tokens < 0.2 * burst:
+            out.append((b"x-ratelimit-nearlimit", b"true"))
+        return out
 
     def draw_error(self) -> int | None:
         """A random 5xx status at ``error_rate`` (None most of the time)."""
@@ -219,6 +232,7 @@ class SimMiddleware:
             self.stats.count(endpoint, status)
             await _send(send, status, error_body(["Rate limit exceeded."]), headers)
             return
+        budget = self.faults.budget_headers(credential)
         err = self.faults.draw_error()
         if err is not None:
             self.stats.count(endpoint, err)
@@ -234,6 +248,8 @@ class SimMiddleware:
         async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
+                if budget:
+                    message = dict(message, headers=[*message.get("headers", []), *budget])
             await send(message)
 
         if drop is None:

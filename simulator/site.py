@@ -181,6 +181,13 @@ class Site:
             return ov.work[api]
         return self.cached(("w", core.id, api), lambda: children.worklogs(self, core, api))
 
+    def counts(self, core: IssueCore) -> tuple[int, int, int]:
+        """(histories, comments, worklogs) of an issue without generating them."""
+        ov = self.overlays.get(core.id)
+        if ov is None:
+            return core.n_hist, core.n_comm, core.n_work
+        return len(ov.hist), len(ov.comm[3]), len(ov.work[3])
+
     def dev(self, core: IssueCore) -> devdata.DevData | None:
         """The issue's dev data, or None when it has none (Development field ``"{}"``)."""
         if not (core.has_dev or core.id in self.dev_on):

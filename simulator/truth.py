@@ -139,13 +139,11 @@ def minimal_requests(site: Site) -> dict[str, Any]:
         long_changelogs: list[int] = []
         for core in site.issues.values():
             per_project[core.project] = per_project.get(core.project, 0) + 1
-            n_hist = len(site.histories(core))
+            n_hist, n_comm, n_work = site.counts(core)
             if n_hist > EMBED_HISTORIES:
                 long_changelogs.append(n_hist)
-            n_comm = len(site.comments(core))
             if n_comm > EMBED_COMMENTS:
                 b["comments"] += math.ceil(n_comm / COMMENT_PAGE)
-            n_work = len(site.worklogs(core))
             if n_work > EMBED_WORKLOGS:
                 b["worklogs"] += math.ceil(n_work / WORKLOG_PAGE)
             dev = site.dev(core)

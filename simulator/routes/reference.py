@@ -147,3 +147,17 @@ async def link_types(request: Request, ver: str) -> Response:
     site = site_of(request)
     api = api_version(site, ver)
     return jresp({"issueLinkTypes": _with_self(site, api, site.ref.link_types)})
+
+
+@router.get("/rest/api/{ver}/auditing/record")
+async def audit_records(request: Request, ver: str) -> Response:
+    """Family F audit log; issue deletions appear as ``objectItem.typeName == "ISSUE_DELETE"``."""
+    site = site_of(request)
+    api_version(site, ver)
+    offset = int_param(request, "offset", 0)
+    limit = min(int_param(request, "limit", 1000, minimum=1), 1000)
+    flt = (request.query_params.get("filter") or "").lower()
+    rows = [r for r in reversed(site.audit) if not flt or all(w in r["summary"].lower() for w in flt.split())]
+    return jresp(
+        {"offset": offset, "limit": limit, "total": len(rows), "records": rows[offset : offset + limit]}
+    )

@@ -111,3 +111,12 @@ def test_faults_endpoint_rejects_unknown_fields(sim_factory) -> None:
     resp = httpx.post(f"{sim.base_url}/__sim/faults", json={"nonsense": 1})
     assert resp.status_code == 400
     assert sim.faults(latency_ms=5, rate=10, burst=20)["rate"] == 10
+
+
+def test_admitted_requests_carry_the_remaining_budget_and_near_limit(sim_factory) -> None:
+    sim = sim_factory(issues=30, seed=1, rate=0.5, burst=5)
+    with httpx.Client(base_url=sim.base_url, auth=sim.auth) as c:
+        heads = [c.get("/rest/api/3/priority").headers for _ in range(5)]
+    assert [h["x-ratelimit-remaining"] for h in heads] == ["4", "3", "2", "1", "0"]
+    assert all(h["x-ratelimit-limit"] == "5" for h in heads)
+    assert "x-ratelimit-nearlimit" not in heads[0] and heads[-1]["x-ratelimit-nearlimit"] == "true"

@@ -150,3 +150,28 @@ def test_clock_advances_and_sets(sim) -> None:
     assert _ms(later.replace("Z", "+0000").replace("+00:00", "+0000")) - start >= 3_600_000
     assert sim.clock(set="2027-01-01T00:00:00+00:00").startswith("2027-01-01T00:00:0")
     assert httpx.get(f"{sim.base_url}/__sim/clock").json()["now"].startswith("2027-01-01")
+
+
+def test_deleted_issues_are_in_the_audit_log(sim, api) -> None:
+    gone = sim.mutate(seed=6, delete=2)["deleted"]
+    records = api.get("/rest/api/3/auditing/record", params={"filter": "deleted"}).json()
+    assert records["total"] == 2
+    assert {r["objectItem"]["id"] for r in records["records"]} == set(gone)
+    assert {r["objectItem"]["typeName"] for r in records["records"]} == {"ISSUE_DELETE"}
+
+
+def test_consistency_lag_hides_fresh_updates_unless_reconciled(sim_factory) -> None:
+    sim = sim_factory(issues=40, seed=3, consistency_lag_s=30)
+    before = sim.site.clock.now_ms()
+    changed = sim.mutate(seed=1, update=2)["updated"]
+    jql = f"updated >= {before}"
+    with httpx.Client(base_url=sim.base_url, auth=sim.auth) as c:
+
+        def found(**extra) -> set[str]:
+            body = {"jql": jql, "maxResults": 100, **extra}
+            return {i["id"] for i in c.post("/rest/api/3/search/jql", json=body).json()["issues"]}
+
+        assert found() == set()
+        assert found(reconcileIssues=[int(changed[0])]) == {changed[0]}
+        sim.clock(advance_s=31)
+        assert found() == set(changed)
