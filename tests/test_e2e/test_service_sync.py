@@ -1,0 +1,114 @@
+"""The service end to end: API -> worker -> pipeline -> DuckDB, against the simulator over real HTTP.
+
+Runs on SQLite and PostgreSQL metadata (``db_url``).
+"""
+
+from __future__ import annotations
+
+import time
+
+from tests.test_jobs.helpers import differences
+
+
+def test_full_incremental_and_reconcile_through_the_api_match_the_simulator(service_factory):
+    service = service_factory(batch_rows=1000)
+    sim = service.sim
+    full = service.run(mode="full")
+    assert full["status"] == "succeeded", full
+    assert full["stats"]["requests"] > 0 and full["stats"]["rows"]["issues"] == 80
+    assert full["progress"]["batches"] >= 2
+    events = service.client.get(f"/api/v1/etl/jobs/{full['id']}/events", headers=service.headers).json()
+    assert any("batch" in e["message"] for e in events["items"])
+    wh = service.warehouse()
+    try:
+        assert differences(wh, sim.truth()) == {}
+    finally:
+        wh.close()
+
+    sim.clock(advance_s=3600)
+    changed = sim.mutate(
+        seed=8,
+        update=5,
+        add_comments=3,
+        delete_comments=2,
+        add_worklogs=2,
+        delete_worklogs=2,
+        move=1,
+        create=2,
+    )
+    sim.clock(advance_s=120)
+    incremental = service.run()
+    assert incremental["status"] == "succeeded" and incremental["mode"] == "incremental"
+    # Only the changed window was re-read, not the whole site.
+    assert incremental["stats"]["rows"]["issues"] < 80 / 2
+    assert incremental["stats"]["deleted_worklogs"] == len(changed["worklogs_deleted"])
+    wh = service.warehouse()
+    try:
+        assert differences(wh, sim.truth()) == {}
+    finally:
+        wh.close()
+
+    sim.clock(advance_s=600)
+    deleted = set(sim.mutate(seed=12, delete=2)["deleted"])
+    reconcile = service.run(mode="reconcile")
+    assert reconcile["status"] == "succeeded" and reconcile["stats"]["deleted_issues"] == 2
+    wh = service.warehouse()
+    try:
+        flagged = {str(r[0]) for r in wh._query("SELECT issue_id FROM jira.issues WHERE is_deleted")}
+        assert flagged == deleted
+        assert differences(wh, sim.truth()) == {}
+    finally:
+        wh.close()
+
+
+def test_concurrent_extract_is_409_and_a_cancelled_job_leaves_a_consistent_warehouse(service_factory):
+    # A slow site (latency per request) keeps the job running long enough to be cancelled mid-way.
+    slow = {"issues": 120, "seed": 6, "latency_ms": 20, "per_issue_ms": 10, "page_cap": 20}
+    service = service_factory(sim_config=slow, batch_rows=200)
+    first = service.extract(mode="full")
+    assert first.status_code == 202
+    job_id = first.json()["job_id"]
+    second = service.extract(mode="incremental")
+    assert second.status_code == 409 and second.json()["running_job_id"] == job_id
+    service.wait(job_id, lambda j: j["status"] == "running" and j["progress"].get("batches", 0) >= 2)
+    cancel = service.client.post(f"/api/v1/etl/jobs/{job_id}/cancel", headers=service.headers)
+    assert cancel.status_code == 202
+    job = service.wait(job_id, lambda j: j["status"] in ("succeeded", "failed", "cancelled"))
+    assert job["status"] == "cancelled", job
+    truth = service.sim.truth()
+    wh = service.warehouse()
+    try:
+        loaded = wh.issue_ids()
+        assert loaded and loaded < set(truth["issues"])
+        for table in ("comments", "worklogs", "issue_changelog"):
+            orphans = wh._query(
+                f"SELECT count(*) FROM jira.{table} WHERE issue_id NOT IN (SELECT issue_id FROM jira.issues)"
+            )
+            assert orphans[0][0] == 0, table
+    finally:
+        wh.close()
+    # The integration is free again, and the next run completes the warehouse.
+    follow_up = service.run()
+    assert follow_up["status"] == "succeeded"
+    wh = service.warehouse()
+    try:
+        assert differences(wh, truth) == {}
+    finally:
+        wh.close()
+
+
+def test_a_short_schedule_fires_a_job_that_runs(service_factory):
+    service = service_factory(scheduler_enabled=True, integration={"interval_hours": 1 / 3600})
+    deadline = time.monotonic() + 60
+    while True:
+        jobs = service.client.get("/api/v1/etl/jobs?status=succeeded", headers=service.headers).json()[
+            "items"
+        ]
+        if any(j["trigger"] == "schedule" for j in jobs):
+            break
+        assert time.monotonic() < deadline, "no scheduled job succeeded within 60 s"
+        time.sleep(0.2)
+    health = service.client.get("/api/v1/admin/health", headers=service.headers).json()
+    entry = next(i for i in health["integrations"] if i["id"] == service.integration)
+    assert entry["last_run"]["status"] == "succeeded" and entry["next_run"] is not None
+    assert health["scheduler"]["ok"] and health["scheduler"]["detail"]["leader"] is True
