@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy import Connection
 
@@ -10,6 +11,9 @@ from app.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+# Replicas starting together all try to migrate: on PostgreSQL they queue on this advisory lock
+# (held until the migration transaction ends), so exactly one applies each revision.
+MIGRATION_LOCK_KEY = 0x4B41495255  # "KAIRU"
 
 
 def _url() -> str:
@@ -19,6 +23,14 @@ def _url() -> str:
     from app.core.config import get_settings
 
     return get_settings().database_url
+
+
+def _run(connection: Connection) -> None:
+    _configure(connection)
+    with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        context.run_migrations()
 
 
 def _configure(connection: Connection) -> None:
@@ -42,16 +54,12 @@ def run_migrations_online() -> None:
     """Run the migrations on a live connection (one given by the caller, or a new engine)."""
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection)
         return
     engine = create_db_engine(_url())
     try:
         with engine.connect() as conn:
-            _configure(conn)
-            with context.begin_transaction():
-                context.run_migrations()
+            _run(conn)
     finally:
         engine.dispose()
 

@@ -81,3 +81,12 @@ def test_init_db_script_runs_from_anywhere(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert current_revision(url) == head_revision()
+
+
+def test_replicas_migrating_at_once_do_not_collide(pg_url: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        revisions = list(pool.map(upgrade_head, [pg_url] * 3))
+    assert revisions == [head_revision()] * 3
+    assert _diff(pg_url) == []
