@@ -38,10 +38,11 @@ from app.jobs.jira_job import (
     JobStateError,
     active_job,
     enqueue_job,
+    list_jobs,
     request_cancel,
 )
 from app.jobs.sites import open_settings_warehouse
-from app.models.unified_models import ACTIVE_JOB_STATUSES, Integration, Job, JobEvent
+from app.models.unified_models import ACTIVE_JOB_STATUSES, JOB_STATUSES, Integration, Job, JobEvent
 from app.schemas.api_schemas import IntegrationCreate
 from app.schemas.job_schemas import AdminHealth, ComponentHealth
 
@@ -187,11 +188,12 @@ def job_detail(job: Job, quarantine: list[dict[str, Any]] | None) -> dict[str, A
     }
 
 
-def chart_runs(session: Session, limit: int = 30) -> list[dict[str, Any]]:
-    """The last finished runs, oldest first: rows loaded and seconds, for the chart."""
-    jobs = session.scalars(
-        sa.select(Job).where(Job.status.in_(FINAL_STATUSES)).order_by(Job.created_at.desc()).limit(limit)
-    ).all()
+def chart_runs(session: Session, integration_id: int | None = None, limit: int = 30) -> list[dict[str, Any]]:
+    """The last finished runs (of one integration, or all), oldest first: rows loaded and seconds."""
+    query = sa.select(Job).where(Job.status.in_(FINAL_STATUSES))
+    if integration_id is not None:
+        query = query.where(Job.integration_id == integration_id)
+    jobs = session.scalars(query.order_by(Job.created_at.desc()).limit(limit)).all()
     runs = []
     for job in reversed(jobs):
         # Wall time from start to finish, as the list shows; the run's own measure when that is missing.
@@ -442,16 +444,55 @@ def logout(
 
 
 # --- jobs ----------------------------------------------------------------------------------------------
-def _jobs_page_data(session: Session, integration_id: int | None, limit: int = 50) -> dict[str, Any]:
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """The jobs list's filter and page, from the query string (the JSON poll repeats it)."""
+
+    integration_id: int | None = None
+    status: str | None = None
+    page: int = 1
+
+    def query(self, page: int | None = None) -> str:
+        """The query string selecting this filter (and ``page``)."""
+        params = {"integration_id": self.integration_id, "status": self.status, "page": page or self.page}
+        parts = [f"{key}={quote(str(value))}" for key, value in params.items() if value not in (None, 1)]
+        return "?" + "&".join(parts) if parts else ""
+
+
+def job_filter(integration_id: str = "", status: str = "", page: str = "1") -> JobFilter:
+    """Dependency: the jobs list's filter; the form sends "" for "all", and anything unparsable is ignored."""
+    return JobFilter(
+        integration_id=int(integration_id) if integration_id.isdigit() else None,
+        status=status if status in JOB_STATUSES else None,
+        page=max(int(page), 1) if page.isdigit() else 1,
+    )
+
+
+JobFilterDep = Annotated[JobFilter, Depends(job_filter)]
+
+
+def _jobs_page_data(session: Session, flt: JobFilter) -> dict[str, Any]:
     names = _integration_names(session)
-    query = sa.select(Job)
-    if integration_id is not None:
-        query = query.where(Job.integration_id == integration_id)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    jobs = session.scalars(query.order_by(Job.created_at.desc()).limit(limit)).all()
+    jobs, total = list_jobs(
+        session,
+        status=flt.status,
+        integration_id=flt.integration_id,
+        limit=PAGE_SIZE,
+        offset=(flt.page - 1) * PAGE_SIZE,
+    )
     active = session.scalar(sa.select(sa.func.count()).where(Job.status.in_(ACTIVE_JOB_STATUSES))) or 0
     views = [job_view(job, names.get(job.integration_id, f"#{job.integration_id}")) for job in jobs]
-    return {"jobs": views, "total": total, "active": active, "runs": chart_runs(session)}
+    return {
+        "jobs": views,
+        "total": total,
+        "active": active,
+        "runs": chart_runs(session, flt.integration_id),
+        "newer": flt.query(flt.page - 1) if flt.page > 1 else None,
+        "older": flt.query(flt.page + 1) if flt.page * PAGE_SIZE < total else None,
+    }
 
 
 def _render_jobs(
@@ -459,11 +500,10 @@ def _render_jobs(
     session: Session,
     user: WebUser,
     settings: Settings,
-    integration_id: int | None = None,
+    flt: JobFilter,
     **extra: Any,
 ) -> HTMLResponse:
     integrations = session.scalars(sa.select(Integration).order_by(Integration.name)).all()
-    query = f"?integration_id={integration_id}" if integration_id is not None else ""
     return render(
         request,
         "admin/jobs.html",
@@ -471,33 +511,30 @@ def _render_jobs(
         settings,
         section="jobs",
         integrations=integrations,
-        selected_integration=integration_id,
-        query=query,
-        **_jobs_page_data(session, integration_id),
+        flt=flt,
+        statuses=JOB_STATUSES,
+        query=flt.query(),
+        **_jobs_page_data(session, flt),
         **extra,
     )
 
 
 @router.get("/jobs", response_class=HTMLResponse)
 def jobs_page(
-    request: Request,
-    session: SessionDep,
-    user: PageUser,
-    settings: SettingsDep,
-    integration_id: int | None = None,
+    request: Request, session: SessionDep, user: PageUser, settings: SettingsDep, flt: JobFilterDep
 ) -> HTMLResponse:
     """Jobs: start a run, the chart, and the list that refreshes itself while jobs run."""
-    return _render_jobs(request, session, user, settings, integration_id)
+    return _render_jobs(request, session, user, settings, flt)
 
 
 @router.get("/jobs.json")
 def jobs_json(
-    request: Request, session: SessionDep, settings: SettingsDep, integration_id: int | None = None
+    request: Request, session: SessionDep, settings: SettingsDep, flt: JobFilterDep
 ) -> JSONResponse:
-    """What the jobs page polls: the latest jobs, how many are active, and the chart's runs."""
+    """What the jobs page polls: the jobs of its filter and page, how many are active, the chart's runs."""
     if _user_from_cookie(request, settings) is None:
         return JSONResponse({"detail": "Sign in first"}, status.HTTP_401_UNAUTHORIZED)
-    return JSONResponse(_jobs_page_data(session, integration_id), headers={"Cache-Control": "no-store"})
+    return JSONResponse(_jobs_page_data(session, flt), headers={"Cache-Control": "no-store"})
 
 
 @router.post("/jobs/start", response_model=None)
@@ -519,7 +556,8 @@ def start_job(
             "kind": "error",
             "text": f"A job is already active for this integration: {exc.running_job_id}",
         }
-        return _render_jobs(request, session, user, settings, integration_id, flash=flash, status_code=409)
+        flt = JobFilter(integration_id=integration_id)
+        return _render_jobs(request, session, user, settings, flt, flash=flash, status_code=409)
     session.commit()
     return RedirectResponse(f"/admin/jobs/{job.id}", status.HTTP_303_SEE_OTHER)
 

@@ -2,7 +2,7 @@
 
 - Passwords: pwdlib's recommended hasher (argon2id).
 - Tokens: PyJWT, HS256 signed with ``SECRET_KEY``; only HS256 is accepted on decode, so ``alg=none`` and
-  algorithm-confusion tokens are refused; ``exp``, ``iat``, ``sub`` and ``role`` are required.
+  algorithm-confusion tokens are refused; ``exp``, ``iat``, ``sub``, ``iss`` and ``role`` are required.
 - Secrets at rest (Jira tokens): Fernet with ``ENCRYPTION_KEY``.
 """
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from app.core.config import Settings
 
 JWT_ALGORITHM = "HS256"
+# Tokens name their issuer: another service sharing the key by mistake cannot mint ours.
+JWT_ISSUER = "kairus-etl"
 ROLES = ("admin", "viewer")
 
 
@@ -78,7 +80,7 @@ def create_access_token(
     cfg = _settings(settings)
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=minutes if minutes is not None else cfg.jwt_expire_minutes)
-    claims = {"sub": sub, "role": role, "iat": now, "nbf": now, "exp": now + lifetime}
+    claims = {"iss": JWT_ISSUER, "sub": sub, "role": role, "iat": now, "nbf": now, "exp": now + lifetime}
     return jwt.encode(claims, cfg.secret_key_value, algorithm=JWT_ALGORITHM)
 
 
@@ -90,7 +92,8 @@ def decode_access_token(token: str, settings: Settings | None = None) -> dict[st
             token,
             cfg.secret_key_value,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["exp", "iat", "sub"]},
+            issuer=JWT_ISSUER,
+            options={"require": ["exp", "iat", "sub", "iss"]},
         )
     except jwt.ExpiredSignatureError:
         raise AuthError("Token expired") from None

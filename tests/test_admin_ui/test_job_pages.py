@@ -200,3 +200,23 @@ def test_jobs_json_needs_a_session(client: TestClient) -> None:
 def test_unknown_job_is_404(client: TestClient) -> None:
     sign_in(client, *VIEWER)
     assert client.get("/admin/jobs/does-not-exist").status_code == 404
+
+
+def test_jobs_list_filters_by_integration_and_status_and_pages(client: TestClient) -> None:
+    first, second = add_integration(client, name="first"), add_integration(client, name="second")
+    with session_scope(client.app.state.engine) as session:  # type: ignore[attr-defined]
+        for _ in range(51):  # one more than a page
+            job = enqueue_job(session, integration_id=first, mode="full", trigger="api")
+            finish_job(session, job.id, "failed", error="boom")
+    ok = _run_job(client, second)
+    sign_in(client, *VIEWER)
+    only_second = client.get(f"/admin/jobs.json?integration_id={second}").json()
+    assert [job["id"] for job in only_second["jobs"]] == [ok]
+    failed = client.get("/admin/jobs.json?status=failed&integration_id=").json()
+    assert failed["total"] == 51 and len(failed["jobs"]) == 50
+    assert failed["older"] == "?status=failed&page=2" and failed["newer"] is None
+    page2 = client.get("/admin/jobs.json?status=failed&page=2").json()
+    assert len(page2["jobs"]) == 1 and page2["newer"] == "?status=failed"
+    html = client.get("/admin/jobs?status=failed").text
+    assert 'href="/admin/jobs?status=failed&amp;page=2"' in html
+    assert 'data-poll-url="/admin/jobs.json?status=failed"' in html
