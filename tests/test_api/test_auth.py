@@ -23,6 +23,7 @@ def _bearer(token: str) -> dict[str, str]:
 def _claims(**overrides: object) -> dict[str, object]:
     now = datetime.now(UTC)
     claims: dict[str, object] = {
+        "iss": "kairus-etl",
         "sub": "admin",
         "role": "admin",
         "iat": now,
@@ -95,8 +96,20 @@ def test_token_with_another_algorithm_gets_401(client: TestClient) -> None:
     assert client.get(ME, headers=_bearer(token)).status_code == 401
 
 
+def test_well_formed_token_is_accepted(client: TestClient) -> None:
+    # The control for the refusals around it: the same claims, correctly signed, pass.
+    token = jwt.encode(_claims(), SECRET_KEY, algorithm="HS256")
+    assert client.get(ME, headers=_bearer(token)).status_code == 200
+
+
+def test_token_from_another_issuer_gets_401(client: TestClient) -> None:
+    for claims in (_claims(iss="someone-else"), {k: v for k, v in _claims().items() if k != "iss"}):
+        token = jwt.encode(claims, SECRET_KEY, algorithm="HS256")
+        assert client.get(ME, headers=_bearer(token)).status_code == 401
+
+
 def test_token_without_expiry_or_with_unknown_role_gets_401(client: TestClient) -> None:
-    no_exp = {"sub": "admin", "role": "admin", "iat": datetime.now(UTC)}
+    no_exp = {"iss": "kairus-etl", "sub": "admin", "role": "admin", "iat": datetime.now(UTC)}
     assert (
         client.get(ME, headers=_bearer(jwt.encode(no_exp, SECRET_KEY, algorithm="HS256"))).status_code == 401
     )
