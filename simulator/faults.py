@@ -107,7 +107,7 @@ class Faults:
         bucket.not_before = now + wait
         bucket.last_retry_after = wait
         reset_ms = self.site.clock.now_ms() + wait * 1000
-        return 429, {
+        headers = {
             "Retry-After": str(wait),
             "X-RateLimit-Limit": str(int(burst)),
             "X-RateLimit-Remaining": "0",
@@ -115,6 +115,10 @@ class Faults:
             "RateLimit-Reason": reason,
             "X-RateLimit-NearLimit": "true",
         }
+        if self.site.server:
+            headers["X-RateLimit-FillRate"] = str(self.site.config.rate or 1)
+            headers["X-RateLimit-Interval-Seconds"] = "1"
+        return 429, headers
 
     site_stats: Stats
 
@@ -131,6 +135,12 @@ class Faults:
         ]
         if bucket.tokens < 0.2 * burst:
             out.append((b"x-ratelimit-nearlimit", b"true"))
+        if self.site.server:
+            # Data Center describes its bucket instead: refill per interval.
+            out += [
+                (b"x-ratelimit-fillrate", str(cfg.rate).encode()),
+                (b"x-ratelimit-interval-seconds", b"1"),
+            ]
         return out
 
     def draw_error(self) -> int | None:

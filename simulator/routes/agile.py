@@ -71,7 +71,20 @@ def _page_b(request: Request, site: Site, cores: list[Any]) -> Response:
     fields = parse_fields(site, q.get("fields"), "*navigable")
     expand = parse_expand(q.get("expand"))
     api = 2 if site.server else 3
-    issues = [issue_json(site, c, api, fields, expand) for c in cores[start : start + max_results]]
+    issues = []
+    for core in cores[start : start + max_results]:
+        issue = issue_json(site, core, api, fields, expand)
+        if "fields" in issue:
+            # The agile API adds its own fields: current sprint, closed sprints, flag.
+            sprints = [site.sprints[s] for s in core.sprint_ids]
+            current = [s for s in sprints if s.state != "closed"]
+            issue["fields"] = dict(
+                issue["fields"],
+                flagged=core.id % 17 == 0,
+                sprint=sprint_json(site, current[-1]) if current else None,
+                closedSprints=[sprint_json(site, s) for s in sprints if s.state == "closed"],
+            )
+        issues.append(issue)
     return jresp(
         {
             "expand": "schema,names",

@@ -109,3 +109,16 @@ def test_sprint_field_holds_cloud_objects_matching_the_sprint_list(client, share
     assert values and all({"id", "name", "state", "boardId"} <= set(s) for s in values)
     listed = {s["id"] for s in client.get("/rest/agile/1.0/board/1/sprint").json()["values"]}
     assert {s["id"] for s in values} <= listed
+
+
+def test_agile_issue_lists_add_sprint_closed_sprints_and_flag(client, shared_sim) -> None:
+    closed = next(
+        s
+        for s in shared_sim.site.sprints.values()
+        if s.state == "closed" and any(s.id in c.sprint_ids for c in shared_sim.site.issues.values())
+    )
+    page = client.get(f"/rest/agile/1.0/sprint/{closed.id}/issue", params={"maxResults": 100}).json()
+    assert page["issues"]
+    for issue in page["issues"]:
+        assert closed.id in {s["id"] for s in issue["fields"]["closedSprints"]}
+        assert isinstance(issue["fields"]["flagged"], bool)
