@@ -232,7 +232,19 @@ def test_admin_connects_the_simulator_runs_a_sync_and_sees_the_table_counts(
     )
     row = watcher.locator(f"tr[data-job-id='{job_id}']").inner_text()
     assert "full" in row and "manual" in row
-    watcher.wait_for_selector("#runs-chart[data-points='1']")
+
+    # Jira changes; an incremental run started from the page picks the changes up.
+    sim.mutate(seed=1, update=5, add_comments=4)
+    page.click("nav >> text=Jobs")
+    page.click("[data-testid=start-incremental]")
+    page.wait_for_url(re.compile(r".*/admin/jobs/[0-9a-f-]{36}$"))
+    page.wait_for_selector(
+        "[data-testid=job-status]:text-matches('succeeded|failed|cancelled')", timeout=RUN_TIMEOUT_MS
+    )
+    assert page.inner_text("[data-testid=job-status]") == "succeeded"
+    assert int(_table(page, "tables-table")["comments"].replace(",", "")) >= 4
+    watcher.wait_for_selector("#runs-chart[data-points='2']", timeout=30_000)
+    assert "incremental" in watcher.locator("[data-testid=jobs-table] tbody tr").first.inner_text()
     _screenshot(watcher, "admin-jobs")
 
     # Readable on a phone: the page itself never scrolls sideways (wide tables scroll in their box).
