@@ -66,6 +66,7 @@ def service_factory(db_url, tmp_path, sim_factory):
     ):
         sim = sim_factory(**(sim_config or {"issues": 80, "seed": 5}))
         overrides.setdefault("scheduler_enabled", False)
+        overrides.setdefault("rate_limit", "100000/minute")  # tests poll the API often
         settings = make_settings(db_url, tmp_path, **overrides)
         upgrade_head(db_url)
         from app.core.database import create_db_engine
