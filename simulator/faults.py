@@ -163,6 +163,10 @@ class Faults:
                 return None
             return self.rng.choice(["close", "truncate"])
 
+    def per_issue_s(self, issues: int) -> float:
+        """The page-size dependent part of the latency: ``per_issue_ms`` per returned issue."""
+        return self.site.config.per_issue_ms * issues / 1000.0
+
     def latency_s(self, issues: int = 0) -> float:
         """Base latency (log-normal jitter around ``latency_ms``) plus ``per_issue_ms`` per issue."""
         cfg = self.site.config

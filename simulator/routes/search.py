@@ -30,7 +30,7 @@ ID_PAGE_CAP = 5000
 
 
 async def _per_issue_delay(request: Request, n: int) -> None:
-    delay = request.app.state.faults.latency_s(n) - request.app.state.faults.latency_s(0)
+    delay = request.app.state.faults.per_issue_s(n)
     if delay > 0:
         await asyncio.sleep(delay)
 
