@@ -20,12 +20,21 @@ class DuckDBWarehouse(SqlWarehouse):
 
     dialect = sql.DUCKDB
 
-    def __init__(self, path: str | Path, *, schema: str = "jira", threads: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        schema: str = "jira",
+        threads: int | None = None,
+        checkpoint_threshold: str = "256MB",
+    ) -> None:
         self.path = str(path)
         self.schema = schema
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, Any] = {}
+        # DuckDB checkpoints (rewrites and compresses table files) whenever the WAL passes 16MB, i.e. after
+        # nearly every batch here; a larger threshold amortises that work (crash recovery replays the WAL).
+        config: dict[str, Any] = {"checkpoint_threshold": checkpoint_threshold}
         if threads:
             config["threads"] = threads
         try:
