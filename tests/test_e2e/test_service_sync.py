@@ -19,6 +19,9 @@ def test_full_incremental_and_reconcile_through_the_api_match_the_simulator(serv
     assert full["progress"]["batches"] >= 2
     events = service.client.get(f"/api/v1/etl/jobs/{full['id']}/events", headers=service.headers).json()
     assert any("batch" in e["message"] for e in events["items"])
+    metrics = service.client.get("/metrics").text
+    assert 'kairus_jobs_total{mode="full",status="succeeded"}' in metrics
+    assert 'kairus_rows_loaded_total{table="issues"}' in metrics
     wh = service.warehouse()
     try:
         assert differences(wh, sim.truth()) == {}
