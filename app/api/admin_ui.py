@@ -921,12 +921,12 @@ def _principal(user: WebUser) -> Principal:
     return Principal(subject=user.username, role=user.role)
 
 
-def _component(name: str, health: ComponentHealth) -> dict[str, str]:
+def _component(name: str, health: ComponentHealth) -> dict[str, Any]:
     status_text = "ok" if health.ok else "down"
     if name == "scheduler" and health.ok and not health.detail.get("running", True):
         status_text = "disabled"
-    detail = health.error or ", ".join(f"{k}: {v}" for k, v in health.detail.items() if v is not None)
-    return {"name": name, "status": status_text, "detail": detail}
+    details = [(str(k).replace("_", " "), v) for k, v in health.detail.items() if v is not None]
+    return {"name": name, "status": status_text, "error": health.error, "details": details}
 
 
 def _health_integrations(engine: Any, report: AdminHealth) -> list[dict[str, Any]]:

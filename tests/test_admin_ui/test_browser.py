@@ -300,4 +300,9 @@ def test_viewer_sees_runs_but_cannot_start_one(
     page.click("nav >> text=Jobs")
     assert page.locator("[data-testid=jobs-table] tbody tr[data-job-id]").count() == 0
     _screenshot(page, "admin-viewer-jobs")
+    page.click("nav >> text=Health")
+    names = page.locator("[data-component] h3").all_inner_texts()
+    assert names == ["database", "cache", "warehouse", "scheduler"]
+    assert "simulator" in page.inner_text("[data-testid=health-integrations]")
+    _screenshot(page, "admin-health")
     assert page.problems == []

@@ -36,7 +36,7 @@ def test_health_shows_each_component_and_the_last_run(client: TestClient) -> Non
     html = client.get("/admin/health").text
     # The scheduler is switched off in this app: the page says so rather than pretending.
     assert _components(html) == {"database": "ok", "cache": "ok", "warehouse": "ok", "scheduler": "disabled"}
-    assert "backend: memory" in html
+    assert "<dt>backend</dt><dd>memory</dd>" in html
     assert "Jira answered 401" in html
     assert f'href="/admin/jobs/{job.id}"' in html
 
@@ -65,8 +65,8 @@ def test_health_checks_redis_and_shows_the_next_scheduled_run(tmp_path: Path, re
                     break
                 time.sleep(0.1)
             components = _components(html)
-            assert components["cache"] == "ok" and "backend: redis" in html
-            assert components["scheduler"] == "ok" and "leader: True" in html
+            assert components["cache"] == "ok" and "<dt>backend</dt><dd>redis</dd>" in html
+            assert components["scheduler"] == "ok" and "<dt>leader</dt><dd>True</dd>" in html
             assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</td></tr>", html), html
     finally:
         reset_settings()
