@@ -22,6 +22,7 @@ from simulator.timefmt import zone
 
 Timed = tuple[int, dict[str, Any]]
 FRAGMENT_BUDGET = 48 * 2**20  # bytes of cached issue JSON
+CACHE_ENTRIES = 8000  # derived per-issue objects (fields, children, dev data)
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Site:
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._frags: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._frag_bytes = 0
+        self._cache_lock = threading.Lock()
 
     # -- small helpers -------------------------------------------------------------------------------
 
@@ -107,29 +109,37 @@ class Site:
         return ref
 
     def cached(self, key: tuple[Any, ...], make: Any) -> Any:
-        """A small LRU for derived per-issue data (keys include the issue's revision)."""
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
+        """A small LRU for derived per-issue data (keys include the issue's revision).
+
+        Tests read the site from their own thread while the server renders, hence the cache lock.
+        """
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
         value = make()
-        self._cache[key] = value
-        if len(self._cache) > 6000:
-            self._cache.popitem(last=False)
+        with self._cache_lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
         return value
 
     def fragment(self, key: tuple[Any, ...], make: Any) -> bytes:
         """Serialized issue JSON, kept in a byte-budgeted LRU so repeated pages skip rendering."""
-        hit = self._frags.get(key)
-        if hit is not None:
-            self._frags.move_to_end(key)
-            return hit
+        with self._cache_lock:
+            hit = self._frags.get(key)
+            if hit is not None:
+                self._frags.move_to_end(key)
+                return hit
         value: bytes = make()
-        self._frags[key] = value
-        self._frag_bytes += len(value)
-        while self._frag_bytes > FRAGMENT_BUDGET and self._frags:
-            _, old = self._frags.popitem(last=False)
-            self._frag_bytes -= len(old)
+        with self._cache_lock:
+            if key not in self._frags:
+                self._frags[key] = value
+                self._frag_bytes += len(value)
+            while self._frag_bytes > FRAGMENT_BUDGET and self._frags:
+                _, old = self._frags.popitem(last=False)
+                self._frag_bytes -= len(old)
         return value
 
     def get(self, id_or_key: str | int) -> IssueCore | None:
