@@ -307,25 +307,20 @@ def parse(text: str, ctx: Context) -> Query:
     return Parser(tokenize(text or ""), ctx).parse()
 
 
-def sort_key(order: list[tuple[str, bool]]) -> Callable[[IssueCore], tuple[Any, ...]]:
-    """A key function for ``sorted``: descending fields are negated; ties go to id (same direction)."""
+def _field_value(c: IssueCore, name: str) -> Any:
+    if name == "key":
+        project, _, num = c.key.partition("-")
+        return (project, int(num))
+    return {"updated": c.updated_ms, "created": c.created_ms, "id": c.id}[name]
+
+
+def sort_issues(cores: list[IssueCore], order: list[tuple[str, bool]]) -> None:
+    """Sort in place by the ORDER BY fields; ties go to id, in the direction of the last field.
+
+    Stable sorts from the least significant key up, so descending text keys need no tricks.
+    Without ORDER BY the order is ``created DESC``.
+    """
     order = order or [("created", True)]
-    last_desc = order[-1][1]
-
-    def key_value(c: IssueCore, name: str) -> Any:
-        if name == "key":
-            project, _, num = c.key.partition("-")
-            return (project, int(num))
-        return {"updated": c.updated_ms, "created": c.created_ms, "id": c.id}[name]
-
-    def neg(v: Any) -> Any:
-        if isinstance(v, tuple):
-            return (tuple(-ord(ch) for ch in v[0]), -v[1])
-        return -v
-
-    def key(c: IssueCore) -> tuple[Any, ...]:
-        parts = [neg(key_value(c, n)) if d else key_value(c, n) for n, d in order]
-        parts.append(-c.id if last_desc else c.id)
-        return tuple(parts)
-
-    return key
+    cores.sort(key=lambda c: c.id, reverse=order[-1][1])
+    for name, desc in reversed(order):
+        cores.sort(key=lambda c, n=name: _field_value(c, n), reverse=desc)  # type: ignore[misc]

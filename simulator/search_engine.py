@@ -12,7 +12,7 @@ from typing import Any
 
 from simulator.data.issues import IssueCore
 from simulator.data.reference import STATUS_CATEGORIES
-from simulator.jql import Context, JqlError, parse, sort_key
+from simulator.jql import Context, JqlError, parse, sort_issues
 from simulator.site import Site
 
 ENGLISH_CATEGORY = {
@@ -146,5 +146,5 @@ def search_ids(site: Site, jql: str, *, reconcile: list[int] | None = None) -> l
         horizon = ctx.now_ms - lag_ms
         keep = set(reconcile or ())
         matched = [c for c in matched if c.updated_ms <= horizon or c.id in keep]
-    matched.sort(key=sort_key(query.order))
+    sort_issues(matched, query.order)
     return [c.id for c in matched]

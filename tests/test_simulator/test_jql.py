@@ -135,3 +135,14 @@ def test_relative_dates_follow_the_simulated_clock() -> None:
     recent = {c.id for c in site.issues.values() if c.updated_ms >= now - now % 60_000 - 30 * 86_400_000}
     assert set(search_ids(site, "updated >= -30d")) == recent
     assert datetime.fromtimestamp(now / 1000, UTC).year == 2026
+
+
+def test_order_by_key_desc_and_multiple_fields(site: Site) -> None:
+    ids = search_ids(site, "project in (PAY, OPS) ORDER BY key DESC")
+    keys = [(site.issues[i].project, int(site.issues[i].key.split("-")[1])) for i in ids]
+    assert keys == sorted(keys, reverse=True)
+    multi = search_ids(site, "created >= 0 ORDER BY updated DESC")
+    assert multi == sorted(multi, key=lambda i: (site.issues[i].updated_ms, i), reverse=True)
+    two = search_ids(site, "created >= 0 ORDER BY key ASC, updated DESC")
+    two_keys = [(site.issues[i].project, int(site.issues[i].key.split("-")[1])) for i in two]
+    assert two_keys == sorted(two_keys)
