@@ -250,10 +250,11 @@ def test_admin_connects_the_simulator_runs_a_sync_and_sees_the_table_counts(
     # Readable on a phone: the page itself never scrolls sideways (wide tables scroll in their box).
     phone = open_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
     _sign_in(phone, service.base_url, ADMIN)
-    phone.goto(f"{service.base_url}/admin/jobs/{job_id}")
-    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1
-    _screenshot(phone, "admin-job-phone")
+    for path, name in ((f"/admin/jobs/{job_id}", "admin-job-phone"), ("/admin/jobs", "admin-jobs-phone")):
+        phone.goto(f"{service.base_url}{path}")
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, path
+        _screenshot(phone, name)
 
     for p in (page, watcher, phone):
         assert p.problems == []
