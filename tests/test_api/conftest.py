@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.core.config import Settings, reset_settings
+from app.core.security import create_access_token
 from app.main import create_app
-from tests.test_api.support import ADMIN_PASSWORD, VIEWER_PASSWORD, build_settings
+from tests.test_api.support import build_settings
 
 
 @pytest.fixture
@@ -49,13 +50,19 @@ def login(client: TestClient, username: str, password: str) -> str:
     return str(response.json()["access_token"])
 
 
+def bearer_for(client: TestClient, subject: str, role: str) -> dict[str, str]:
+    """Authorization header with a token minted for the app's settings (the login flow has its own tests)."""
+    token = create_access_token(subject, role, settings=client.app.state.settings)  # type: ignore[attr-defined]
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def admin_headers(client: TestClient) -> dict[str, str]:
-    """Authorization header of the bootstrap admin."""
-    return {"Authorization": f"Bearer {login(client, 'admin', ADMIN_PASSWORD)}"}
+    """Authorization header of an admin."""
+    return bearer_for(client, "admin", "admin")
 
 
 @pytest.fixture
 def viewer_headers(client: TestClient) -> dict[str, str]:
-    """Authorization header of the configured viewer."""
-    return {"Authorization": f"Bearer {login(client, 'viewer', VIEWER_PASSWORD)}"}
+    """Authorization header of a viewer."""
+    return bearer_for(client, "viewer", "viewer")

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from app.__main__ import main as cli_main
 from app.core.config import activate_settings
-from tests.test_api.support import ADMIN_PASSWORD, SECRET_KEY
+from tests.test_api.conftest import login
+from tests.test_api.support import ADMIN_PASSWORD, SECRET_KEY, VIEWER_PASSWORD
 
 ME = "/api/v1/auth/me"
 INTEGRATIONS = "/api/v1/admin/integrations"
@@ -115,6 +116,12 @@ def test_token_without_expiry_or_with_unknown_role_gets_401(client: TestClient) 
     )
     root = jwt.encode(_claims(role="root"), SECRET_KEY, algorithm="HS256")
     assert client.get(ME, headers=_bearer(root)).status_code == 401
+
+
+def test_configured_viewer_signs_in_with_the_viewer_role(client: TestClient) -> None:
+    token = login(client, "viewer", VIEWER_PASSWORD)
+    assert client.get(ME, headers=_bearer(token)).json() == {"subject": "viewer", "role": "viewer"}
+    assert client.post(INTEGRATIONS, json={}, headers=_bearer(token)).status_code == 403
 
 
 def test_viewer_reads_but_gets_403_on_admin_routes(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from app.core.config import reset_settings
 from app.core.security import decrypt_secret
+from app.main import create_app
 from app.models import Integration, Job
+from tests.test_api.conftest import bearer_for
+from tests.test_api.support import build_settings
 
 URL = "/api/v1/admin/integrations"
 JIRA_TOKEN = "jira-api-token-4f9a1c77e2"
@@ -28,6 +33,15 @@ def _body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture(scope="module")
+def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the validation cases: they never write, so they need no fresh database each."""
+    settings = build_settings(tmp_path_factory.mktemp("shared"))
+    with TestClient(create_app(settings)) as client:
+        yield client
+    reset_settings()
 
 
 def _raw_token_column(client: TestClient, integration_id: int) -> str:
@@ -100,9 +114,10 @@ def test_patch_replaces_the_token_still_encrypted(client: TestClient, admin_head
     ],
 )
 def test_invalid_fields_get_422_naming_the_field(
-    client: TestClient, admin_headers: dict[str, str], overrides: dict[str, Any], field: str
+    shared_client: TestClient, overrides: dict[str, Any], field: str
 ) -> None:
-    response = client.post(URL, json=_body(**overrides), headers=admin_headers)
+    headers = bearer_for(shared_client, "admin", "admin")
+    response = shared_client.post(URL, json=_body(**overrides), headers=headers)
     assert response.status_code == 422, response.text
     locations = [error["loc"] for error in response.json()["detail"]]
     assert any(field in loc for loc in locations), locations
