@@ -207,6 +207,7 @@ def test_admin_connects_the_simulator_runs_a_sync_and_sees_the_table_counts(
     _sign_in(watcher, service.base_url, ADMIN)
     assert watcher.locator("[data-testid=jobs-table] tbody tr[data-job-id]").count() == 0
 
+    sim.faults(storm_429=2)  # Jira throttles the first requests: the job page must show it
     page.click("nav >> text=Jobs")
     page.select_option("[data-testid=start-integration]", label="simulator")
     page.click("[data-testid=start-full]")
@@ -224,6 +225,10 @@ def test_admin_connects_the_simulator_runs_a_sync_and_sees_the_table_counts(
     assert int(tables["issues"].replace(",", "")) == len(truth["issues"])
     assert int(tables["comments"].replace(",", "")) == len(truth["comments"])
     assert int(page.inner_text("[data-testid=req-total]").replace(",", "")) > 0
+    throttled = sum(int(codes.get("429", 0)) for codes in sim.stats()["by_endpoint"].values())
+    assert throttled == 2
+    assert int(page.inner_text("[data-testid=req-429]")) == throttled
+    assert int(page.inner_text("[data-testid=req-retries]")) >= throttled
     assert "job succeeded" in page.inner_text("[data-testid=events-table]")
     _screenshot(page, "admin-job")
 
