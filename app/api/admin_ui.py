@@ -331,6 +331,20 @@ def render(
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+def not_found(request: Request, user: WebUser, settings: Settings, detail: str) -> HTMLResponse:
+    """A 404 page in the admin layout (a browser user should not land on raw JSON)."""
+    return render(
+        request,
+        "admin/error.html",
+        user,
+        settings,
+        status_code=404,
+        code=404,
+        title="Not found",
+        detail=detail,
+    )
+
+
 # --- sign-in -------------------------------------------------------------------------------------------
 @router.get("/static/{name}")
 def static_file(name: str) -> FileResponse:
@@ -595,7 +609,9 @@ def job_page(
     request: Request, job_id: str, session: SessionDep, user: PageUser, settings: SettingsDep
 ) -> HTMLResponse:
     """One job: streams, tables, requests, data quality, quarantine and events."""
-    job = _job_or_404(session, job_id)
+    job = session.get(Job, job_id)
+    if job is None:
+        return not_found(request, user, settings, f"There is no job {job_id}.")
     return render(
         request,
         "admin/job_detail.html",
@@ -804,7 +820,7 @@ def edit_integration_form(
     """The form to change an integration (the stored token is never shown)."""
     integ = session.get(Integration, integ_id)
     if integ is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "No such integration")
+        return not_found(request, user, settings, f"There is no integration {integ_id}.")
     return render(
         request,
         "admin/integration_form.html",

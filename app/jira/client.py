@@ -8,6 +8,7 @@ terminal answers at once as the typed errors of :mod:`app.core.errors`.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -55,6 +56,12 @@ def _auth_for(site: JiraSite) -> httpx.Auth | None:
     raise ConfigError(f"Integration '{site.name}': auth must be 'basic' or 'bearer', not {site.auth!r}.")
 
 
+def _credential_key(site: JiraSite) -> str:
+    """Identifies a site and credential for the rate memo; the token itself is only hashed."""
+    digest = hashlib.sha256(site.token.encode()).hexdigest()[:16]
+    return f"{site.base_url.rstrip('/')}|{site.username}|{digest}"
+
+
 def _number(value: str | None) -> float | None:
     try:
         return float(value) if value else None
@@ -80,7 +87,7 @@ class JiraClient:
         self.site = site
         self.stats = stats if stats is not None else RequestStats()
         self.retry = retry or RetryPolicy()
-        self.limiter = AdaptiveLimiter(max_in_flight, name=site.name)
+        self.limiter = AdaptiveLimiter(max_in_flight, name=site.name, key=_credential_key(site))
         self.notices = Notices()
         # Per-job memo of things learned once (the /field list, endpoints found missing, ...).
         self.cache: dict[str, Any] = {}

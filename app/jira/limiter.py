@@ -30,19 +30,24 @@ MIN_RATE = 1.0  # requests/s: the pacer never goes slower
 class Pacer:
     """A client-side token bucket (GCRA style: tokens may go negative to queue callers in order).
 
-    Modes once a rate is known: ``probe`` (a lower bound: grow ~20%/s until the next 429 measures the
-    rate) and ``exact`` (measured: creep +0.2%/s, back off on a 429).
+    Modes once a rate is known: ``probe`` (a lower bound: grow ~10%/s until the next 429 measures the
+    rate) and ``exact`` (measured: creep +0.2%/s up to the measurement and only +0.02%/s past it, so a
+    well measured site sees almost no further 429s; a 429 all the same is measured again).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, learned: tuple[float, float] | None = None) -> None:
         self.rate: float | None = None  # None = unpaced
+        self.ceiling: float | None = None  # the last measured rate (exact mode only)
         self.mode = "probe"
         self.capacity = 1.0
         self.tokens = 0.0
         self.stamp = time.monotonic()
-        self.accepted = 0  # responses (not 429) since the last 429
+        self.accepted = 0  # responses (not 429) whose request left after the last 429
         self.first_sent: float | None = None
         self.last_429: float | None = None
+        if learned is not None:
+            self.ceiling, self.capacity = learned
+            self.rate, self.mode = self.ceiling * PACE_MARGIN, "exact"
 
     def reserve(self, now: float) -> float:
         """Take one token; return how long to wait before sending (0 when unpaced)."""
@@ -60,34 +65,48 @@ class Pacer:
         if self.last_429 is None or sent_at > self.last_429:
             # Only requests sent after the last 429 belong to the current measurement interval.
             self.accepted += 1
-        if self.rate is not None:
-            # Per-request factors: probe x1.05 per quarter second of traffic, exact x1.002 per second.
-            self.rate *= 1.05 ** (4.0 / self.rate) if self.mode == "probe" else 1.002 ** (1.0 / self.rate)
+        if self.rate is None:
+            return
+        if self.mode == "probe":
+            self.rate *= 1.10 ** (1.0 / self.rate)  # +10% per second of traffic
+        elif self.ceiling is not None:
+            # Up to the measurement at +0.2%/s, beyond it only at +0.02%/s (a rate raised later).
+            creep = 1.002 if self.rate < self.ceiling else 1.0002
+            self.rate *= creep ** (1.0 / self.rate)
 
-    def on_throttled(self, now: float, limit_header: float | None) -> None:
-        """Learn from a 429: the server's bucket is empty now."""
+    def on_throttled(self, now: float, limit_header: float | None) -> float | None:
+        """Learn from a 429 (the server's bucket is empty now); returns a new measured rate, if any."""
         if limit_header:
             self.capacity = max(1.0, limit_header)
+        measured: float | None = None
         if self.last_429 is None:
             if self.first_sent is not None and limit_header:
                 # From a bucket that started full: accepted <= capacity + rate x elapsed.
                 surplus = self.accepted - self.capacity
-                if surplus >= MIN_SAMPLE:
+                if surplus >= MIN_SAMPLE and self.rate is None:
                     self.rate = max(MIN_RATE, surplus / max(now - self.first_sent, 1e-3))
                     self.mode = "probe"
         elif self.accepted >= MIN_SAMPLE:
             # From empty (last 429) to empty (now): accepted = rate x time, less any refill lost while the
-            # bucket sat full, so it never overestimates.
-            measured = PACE_MARGIN * self.accepted / max(now - self.last_429, 1e-3)
-            if self.rate is not None and self.mode == "exact":
-                measured = max(measured, self.rate * 0.9)
-            self.rate = max(MIN_RATE, measured)
-            self.mode = "exact"
-        # Fewer than MIN_SAMPLE accepted since the last 429 (a storm): nothing new to learn.
+            # bucket sat full and less the requests still in flight, so it never overestimates.
+            measured = max(MIN_RATE, self.accepted / max(now - self.last_429, 1e-3))
+            self.ceiling = measured
+            self.rate = measured * PACE_MARGIN
+            # If the bucket could have filled up during the cool-down, the refill beyond its capacity was
+            # lost and the measurement is only a lower bound: keep probing upwards.
+            self.mode = "probe" if self.accepted >= 0.9 * self.capacity else "exact"
+        elif self.rate is not None and self.mode == "exact":
+            self.rate = max(MIN_RATE, self.rate * 0.9)  # throttled again before a new measurement
         self.tokens = 0.0
         self.stamp = now
         self.accepted = 0
         self.last_429 = now
+        return measured
+
+
+# What each credential's pacer learned, so the next job of the same site starts at the right pace
+# instead of rediscovering it with a burst of 429s. Keyed by site and credential (never the secret).
+LEARNED: dict[str, tuple[float, float]] = {}
 
 
 @dataclass
@@ -102,15 +121,16 @@ class Ticket:
 class AdaptiveLimiter:
     """Bounds concurrent requests and their rate; see the module docstring for the policy."""
 
-    def __init__(self, max_in_flight: int = 8, *, name: str = "default") -> None:
+    def __init__(self, max_in_flight: int = 8, *, name: str = "default", key: str | None = None) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
+        self.key = key
         self.max_in_flight = max_in_flight
         self.limit = float(max_in_flight)
         self.in_flight = 0
         self.name = name
         self.pause_until = 0.0
-        self.pacer = Pacer()
+        self.pacer = Pacer(LEARNED.get(key) if key else None)
         self._generation = 0
         self._successes = 0
         self._needs_probe = False
@@ -193,7 +213,9 @@ class AdaptiveLimiter:
         self._generation += 1
         self._successes = 0
         self._set_limit(max(1.0, self.limit / 2))
-        self.pacer.on_throttled(now, limit_header)
+        measured = self.pacer.on_throttled(now, limit_header)
+        if measured is not None and self.key:
+            LEARNED[self.key] = (measured, self.pacer.capacity)
 
     def _set_limit(self, value: float) -> None:
         self.limit = min(float(self.max_in_flight), max(1.0, value))

@@ -199,7 +199,9 @@ def test_jobs_json_needs_a_session(client: TestClient) -> None:
 
 def test_unknown_job_is_404(client: TestClient) -> None:
     sign_in(client, *VIEWER)
-    assert client.get("/admin/jobs/does-not-exist").status_code == 404
+    page = client.get("/admin/jobs/does-not-exist")
+    assert page.status_code == 404
+    assert 'data-testid="error-detail">There is no job does-not-exist.' in page.text  # a page, not JSON
 
 
 def test_jobs_list_filters_by_integration_and_status_and_pages(client: TestClient) -> None:
