@@ -109,7 +109,9 @@
           wireConfirms(body);
           var chart = document.getElementById("runs-chart");
           if (chart && data.runs) { currentRuns = data.runs; drawChart(chart, currentRuns); }
-          window.setTimeout(tick, data.active > 0 ? 2000 : 8000);
+          // A background tab polls rarely: it costs the server and the rate limit for nobody.
+          var delay = data.active > 0 ? 2000 : 8000;
+          window.setTimeout(tick, document.hidden ? Math.max(delay, 30000) : delay);
         })
         .catch(function () { window.setTimeout(tick, 8000); });
     }
