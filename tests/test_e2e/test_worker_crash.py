@@ -17,12 +17,11 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
-from app.core.config import Settings
 from app.core.database import create_db_engine
 from app.core.migrate import upgrade_head
 from app.core.security import create_access_token
 from app.warehouse.factory import open_warehouse
-from tests.test_jobs.conftest import add_integration
+from tests.test_jobs.conftest import add_integration, make_settings
 from tests.test_jobs.helpers import differences
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,9 +92,7 @@ def test_sigkilled_worker_restarts_and_resumes_to_a_clean_warehouse(db_url, tmp_
     engine = create_db_engine(db_url)
     integration = add_integration(engine, key, base_url=sim.base_url)
     engine.dispose()
-    settings = Settings(
-        _env_file=None, secret_key=secret, encryption_key=key, admin_password="x" * 12, database_url=db_url
-    )
+    settings = make_settings(db_url, tmp_path, secret_key=secret, encryption_key=key)
     headers = {"Authorization": f"Bearer {create_access_token('admin', 'admin', settings=settings)}"}
     log_path = tmp_path / "service.log"
 

@@ -7,12 +7,12 @@ from typing import Any
 
 
 class RecordingSink:
-    """A run sink that keeps what it is told and can ask the run to stop after some issue pages."""
+    """A run sink that keeps what it is told and can ask the run to stop after some committed batches."""
 
-    def __init__(self, cancel_after_pages: int | None = None) -> None:
+    def __init__(self, cancel_after_batches: int | None = None) -> None:
         self.events: list[tuple[str, str, dict[str, Any] | None]] = []
         self.last_progress: dict[str, Any] = {}
-        self.cancel_after_pages = cancel_after_pages
+        self.cancel_after_batches = cancel_after_batches
 
     async def event(self, level: str, message: str, data: dict[str, Any] | None = None) -> None:
         self.events.append((level, message, data))
@@ -29,7 +29,8 @@ class RecordingSink:
         return sum(v["records"] for k, v in streams.items() if k.startswith("issues:"))
 
     async def cancel_requested(self) -> bool:
-        return self.cancel_after_pages is not None and self.issue_pages() >= self.cancel_after_pages
+        batches = self.last_progress.get("batches", 0)
+        return self.cancel_after_batches is not None and batches >= self.cancel_after_batches
 
 
 def differences(warehouse, truth: dict[str, list[str]]) -> dict[str, dict[str, Any]]:

@@ -49,7 +49,8 @@ def test_claim_runs_oldest_queued_once_then_queue_is_empty(meta_engine):
         assert claimed is not None and claimed.id == job_a
         assert claimed.status == "running" and claimed.worker_id == "w1" and claimed.attempts == 1
     with session_scope(meta_engine) as s:
-        assert jira_job.claim_next_job(s, "w2").id == job_b
+        second = jira_job.claim_next_job(s, "w2")
+        assert second is not None and second.id == job_b
     with session_scope(meta_engine) as s:
         assert jira_job.claim_next_job(s, "w3") is None
 

@@ -110,7 +110,7 @@ def test_reconcile_marks_deleted_issues_and_only_those(setup):
 
 def test_cancel_keeps_whole_batches_and_a_resumed_full_job_continues_from_its_checkpoint(setup):
     sim, state, site, warehouse, _ = setup
-    sink = RecordingSink(cancel_after_pages=2)
+    sink = RecordingSink(cancel_after_batches=2)  # the reference batch, then one batch of issues
     with pytest.raises(JobCancelled):
         run(site, warehouse, state, "job-x", "full", sink=sink, batch_rows=300)
     loaded = warehouse.issue_ids()

@@ -62,6 +62,7 @@ async def test_cron_schedule_and_default_interval_from_settings(meta_engine, db_
     try:
         assert await wait_for(lambda: scheduler.next_run(cron) is not None)
         nxt = scheduler.next_run(cron)
+        assert nxt is not None
         assert (nxt.hour, nxt.minute) == (3, 15)
         assert scheduler.next_run(default) is not None
         assert scheduler.describe()["schedules"] == 2 and scheduler.describe()["leader"] is True
