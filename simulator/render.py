@@ -152,7 +152,9 @@ def _all_fields(site: Site, core: IssueCore, api: int) -> dict[str, Any]:
         "updated": jira_ts(core.updated_ms, site.tz),
         "duedate": jira_date(core.created_ms + 14 * 86_400_000, site.tz) if rng.random() < 0.3 else None,
         "labels": list(core.labels),
-        "subtasks": [],
+        "subtasks": [
+            issue_stub(site, site.issues[i], api) for i in site.subtasks.get(core.id, ()) if i in site.issues
+        ],
         "issuelinks": [],
         "environment": None,
         "timespent": timespent(site, core),

@@ -61,6 +61,10 @@ class Site:
         for link in links:
             self.links_by_issue.setdefault(link.source, []).append(link.id)
             self.links_by_issue.setdefault(link.target, []).append(link.id)
+        self.subtasks: dict[int, list[int]] = {}  # parent id -> sub-task ids
+        for c in cores:
+            if c.parent_id is not None and c.type_id == "10004":
+                self.subtasks.setdefault(c.parent_id, []).append(c.id)
         self.overlays: dict[int, Overlay] = {}
         self.dev_on: set[int] = set()  # issues given dev data by mutation
         self.deleted: dict[int, tuple[str, int]] = {}  # issue id -> (key, deleted at ms)

@@ -93,3 +93,19 @@ def test_minimal_requests_follow_the_documented_formula() -> None:
             expected_dev += 2 * len(dev.instances) + bool(dev.builds) + bool(dev.deployments)
     assert b["dev_status"] == expected_dev
     assert b["comments"] >= 2 and b["worklogs"] >= 1 and b["changelog"] == 1
+
+
+def test_parents_list_their_subtasks_and_sprint_changes_are_recorded() -> None:
+    site = _site(issues=150, seed=7)
+    sub = next(c for c in site.issues.values() if c.type_id == "10004")
+    parent = site.complete_issue(sub.parent_id)
+    assert str(sub.id) in {s["id"] for s in parent["fields"]["subtasks"]}
+    carried = next(c for c in site.issues.values() if len(c.sprint_ids) == 2)
+    items = [
+        i
+        for h in site.complete_issue(carried.id)["changelog"]["histories"]
+        for i in h["items"]
+        if i["field"] == "Sprint"
+    ]
+    a, b = carried.sprint_ids
+    assert items and items[-1]["from"] == str(a) and items[-1]["to"] == f"{a}, {b}"
