@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, TypeVar
@@ -47,6 +47,7 @@ from app.pipeline.validate import validate
 from app.warehouse.base import Warehouse
 
 T = TypeVar("T")
+R = TypeVar("R")
 Mode = Literal["full", "incremental", "reconcile"]
 MODES: tuple[str, ...] = ("full", "incremental", "reconcile")
 
@@ -105,6 +106,21 @@ async def _closing(stream: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]:
             await aclose()
 
 
+async def _blocking(fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> R:
+    """Run a blocking warehouse/state call in a thread and let it finish even if the run is cancelled.
+
+    A thread cannot be interrupted: returning early would let the caller close the warehouse under a
+    running statement. The cancellation is re-raised once the call has ended.
+    """
+    task = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+
+
 class _Run:
     """The state of one run; :func:`run_pipeline` is its public face."""
 
@@ -147,7 +163,7 @@ class _Run:
             max_failure_ratio=self.request.max_failure_ratio,
         )
         started = time.monotonic()
-        counts = await asyncio.to_thread(
+        counts = await _blocking(
             self.warehouse.load,
             checked.rows,
             job_id=job_id,
@@ -162,7 +178,7 @@ class _Run:
                 stream: (position, {"job_id": job_id, "position": position.isoformat()})
                 for stream, position in positions.items()
             }
-            await asyncio.to_thread(self.state.save_many, checkpoints)
+            await _blocking(self.state.save_many, checkpoints)
         for table, table_counts in counts.items():
             loaded = int(table_counts.get("rows_in", 0))
             self.progress.add_rows(table, loaded)
@@ -272,7 +288,7 @@ class _Run:
         since_ms = int(saved.cursor.get("since_ms", 0)) if saved else 0
         ids, new_since = await deleted_worklogs(client, since_ms)
         if ids:
-            await asyncio.to_thread(self.warehouse.delete_children, "worklogs", ids)
+            await _blocking(self.warehouse.delete_children, "worklogs", ids)
             await self.sink.event("info", f"{len(ids)} deleted worklog(s) removed", {"count": len(ids)})
         await asyncio.to_thread(self.state.save, WORKLOGS_DELETED, cursor={"since_ms": int(new_since)})
         self.result.deleted_worklogs = len(ids)
@@ -291,11 +307,11 @@ class _Run:
             alive |= ids
         missing: set[str] = set()
         for key in visible:
-            known = await asyncio.to_thread(self.warehouse.issue_ids, key)
+            known = await _blocking(self.warehouse.issue_ids, key)
             # An issue moved to another visible project is still alive: compare with the union.
             missing |= known - alive
         if missing:
-            await asyncio.to_thread(self.warehouse.mark_deleted, sorted(missing), self.request.job_id)
+            await _blocking(self.warehouse.mark_deleted, sorted(missing), self.request.job_id)
         self.result.deleted_issues = len(missing)
         await self.sink.event(
             "info", f"reconcile: {len(missing)} issue(s) marked deleted", {"projects": visible}
@@ -333,7 +349,7 @@ async def run_pipeline(
         site = replace(site, jql=request.jql)
     if request.projects:
         site = replace(site, projects=tuple(request.projects))
-    await asyncio.to_thread(warehouse.ensure_schema)
+    await _blocking(warehouse.ensure_schema)
     await sink.event("info", f"{request.mode} sync of {site.name} started", {"base_url": site.base_url})
     client = JiraClient(
         site, transport=transport, max_in_flight=request.max_in_flight, timeout=request.timeout

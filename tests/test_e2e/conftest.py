@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -83,4 +84,5 @@ def service_factory(db_url, tmp_path, sim_factory):
 
     yield make
     for client in stack:
-        client.__exit__(None, None, None)
+        with contextlib.suppress(Exception):  # a test may have stopped it already
+            client.__exit__(None, None, None)

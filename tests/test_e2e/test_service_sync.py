@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import time
 
+from fastapi.testclient import TestClient
+
+from app.main import create_app
 from tests.test_jobs.helpers import differences
 
 
@@ -115,3 +118,24 @@ def test_a_short_schedule_fires_a_job_that_runs(service_factory):
     entry = next(i for i in health["integrations"] if i["id"] == service.integration)
     assert entry["last_run"]["status"] == "succeeded" and entry["next_run"] is not None
     assert health["scheduler"]["ok"] and health["scheduler"]["detail"]["leader"] is True
+
+
+def test_service_shutdown_requeues_the_running_job_and_the_next_start_finishes_it(service_factory):
+    slow = {"issues": 100, "seed": 7, "latency_ms": 20, "per_issue_ms": 10, "page_cap": 20}
+    service = service_factory(sim_config=slow, batch_rows=200)
+    job_id = service.extract(mode="full").json()["job_id"]
+    service.wait(job_id, lambda j: j["status"] == "running" and j["progress"].get("batches", 0) >= 2)
+    service.client.__exit__(None, None, None)  # graceful stop (lifespan shutdown) mid-job
+    with TestClient(create_app(service.settings)) as client:
+        service.client = client
+        job = service.job(job_id)
+        assert job["status"] in ("queued", "running")
+        job = service.wait(job_id, lambda j: j["status"] in ("succeeded", "failed", "cancelled"))
+        events = client.get(f"/api/v1/etl/jobs/{job_id}/events", headers=service.headers).json()["items"]
+    assert job["status"] == "succeeded" and job["attempts"] == 2
+    assert any("the service stopped" in e["message"] for e in events)
+    wh = service.warehouse()
+    try:
+        assert differences(wh, service.sim.truth()) == {}
+    finally:
+        wh.close()
