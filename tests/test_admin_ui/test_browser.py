@@ -312,3 +312,41 @@ def test_viewer_sees_runs_but_cannot_start_one(
     assert "simulator" in page.inner_text("[data-testid=health-integrations]")
     _screenshot(page, "admin-health")
     assert page.problems == []
+
+
+def test_admin_cancels_a_running_sync_from_its_page(
+    service: Service, sim_factory: Callable[..., SimHandle], open_page: Callable[..., Any]
+) -> None:
+    # A slow site (every answer takes 300 ms) keeps the run going while the operator cancels it.
+    sim = sim_factory(issues=60, seed=9, latency_ms=300.0)
+    admin_token = httpx.post(
+        f"{service.base_url}/api/v1/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]}
+    ).json()["access_token"]
+    created = httpx.post(
+        f"{service.base_url}/api/v1/admin/integrations",
+        headers={"Authorization": f"Bearer {admin_token}"},
+        json={
+            "name": "slow",
+            "base_url": sim.base_url,
+            "username": sim.config.email,
+            "token": sim.config.token,
+        },
+    )
+    assert created.status_code == 201, created.text
+
+    page = open_page(viewport={"width": 1280, "height": 900})
+    page.on("dialog", lambda dialog: dialog.accept())  # the "Cancel this job?" confirmation
+    _sign_in(page, service.base_url, ADMIN)
+    page.click("[data-testid=start-full]")
+    page.wait_for_url(re.compile(r".*/admin/jobs/[0-9a-f-]{36}$"))
+    # The badge follows the job by itself: wait until a worker has it, then cancel the running job.
+    page.wait_for_selector("[data-testid=job-status]:text-is('running')", timeout=60_000)
+    page.click("[data-testid=cancel-job]")
+    page.wait_for_selector(
+        "[data-testid=job-status]:text-matches('succeeded|failed|cancelled')", timeout=RUN_TIMEOUT_MS
+    )
+    assert page.inner_text("[data-testid=job-status]") == "cancelled"
+    assert page.locator("[data-testid=cancel-job]").count() == 0
+    assert "cancel requested" in page.inner_text("[data-testid=events-table]")
+    _screenshot(page, "admin-job-cancelled")
+    assert page.problems == []
