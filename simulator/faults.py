@@ -248,6 +248,8 @@ class SimMiddleware:
             return
         budget = self.faults.budget_headers(credential)
         err = self.faults.draw_error()
+        if err == 504 and endpoint.endswith("/users/search"):
+            err = 409  # users/search reports its slow-query timeout (over 10 s) as 409 Conflict
         if err is not None:
             self.stats.count(endpoint, err)
             headers = {"Retry-After": "1"} if err == 503 else {}

@@ -82,6 +82,8 @@ def test_error_rate_injects_5xx_and_503_carries_retry_after(sim_factory) -> None
         responses = [c.get("/rest/api/3/status") for _ in range(40)]
         assert {r.status_code for r in responses} == {500, 502, 503, 504}
         assert all("retry-after" in r.headers for r in responses if r.status_code == 503)
+        slow_users = {c.get("/rest/api/3/users/search").status_code for _ in range(40)}
+        assert 409 in slow_users and 504 not in slow_users
         sim.faults(error_rate=0.0)
         assert c.get("/rest/api/3/status").status_code == 200
 
