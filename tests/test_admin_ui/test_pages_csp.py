@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.core.config import reset_settings
 from app.core.database import session_scope
 from app.jobs.jira_job import enqueue_job
-from tests.test_admin_ui.conftest import ADMIN, add_integration, sign_in
+from app.main import create_app
+from tests.test_admin_ui.conftest import ADMIN, add_integration, make_settings, sign_in
 
 
-@pytest.fixture
-def admin_pages(client: TestClient) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def module_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for this module's read-only checks (building an app per test costs CPU for nothing)."""
+    app = create_app(make_settings(tmp_path_factory.mktemp("csp")))
+    with TestClient(app) as test_client:
+        yield test_client
+    reset_settings()
+
+
+@pytest.fixture(scope="module")
+def admin_pages(module_client: TestClient) -> dict[str, str]:
+    """Every admin page as an admin sees it (the richest variant: all forms and buttons)."""
+    client = module_client
     integ = add_integration(client)
     with session_scope(client.app.state.engine) as session:  # type: ignore[attr-defined]
         job_id = enqueue_job(session, integration_id=integ, mode="full", trigger="api").id
@@ -50,7 +64,8 @@ def test_assets_are_our_own(admin_pages: dict[str, str]) -> None:
         assert 'name="viewport"' in html, path  # readable on a phone
 
 
-def test_static_files_are_served_and_nothing_else(client: TestClient) -> None:
+def test_static_files_are_served_and_nothing_else(module_client: TestClient) -> None:
+    client = module_client
     js = client.get("/admin/static/admin.js")
     assert js.status_code == 200
     assert js.headers["content-type"].startswith("text/javascript")
