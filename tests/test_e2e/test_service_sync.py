@@ -20,6 +20,7 @@ def test_full_incremental_and_reconcile_through_the_api_match_the_simulator(serv
     assert full["status"] == "succeeded", full
     assert full["stats"]["requests"] > 0 and full["stats"]["rows"]["issues"] == 80
     assert full["progress"]["batches"] >= 2
+    assert full["attempts"] == 1 and full["heartbeat_at"] is not None  # alive all along: never re-queued
     events = service.client.get(f"/api/v1/etl/jobs/{full['id']}/events", headers=service.headers).json()
     assert any("batch" in e["message"] for e in events["items"])
     metrics = service.client.get("/metrics").text
@@ -139,3 +140,26 @@ def test_service_shutdown_requeues_the_running_job_and_the_next_start_finishes_i
         assert differences(wh, service.sim.truth()) == {}
     finally:
         wh.close()
+
+
+def test_rejected_credentials_fail_the_job_with_a_message_saying_so(service_factory):
+    service = service_factory(integration={"token": "wrong-token"})
+    job = service.run(mode="full")
+    assert job["status"] == "failed"
+    assert "401" in job["error"] or "credential" in job["error"].lower() or "auth" in job["error"].lower()
+    test = service.client.post(
+        f"/api/v1/admin/integrations/{service.integration}/test", headers=service.headers
+    )
+    assert test.json()["ok"] is False and test.json()["status"] == 401
+    # A job that failed does not block the integration.
+    assert service.extract(mode="full").status_code == 202
+
+
+def test_integration_test_returns_the_account_and_its_time_zone(service_factory):
+    service = service_factory(sim_config={"issues": 30, "seed": 2, "tz": "Asia/Kolkata"})
+    answer = service.client.post(
+        f"/api/v1/admin/integrations/{service.integration}/test", headers=service.headers
+    )
+    body = answer.json()
+    assert answer.status_code == 200 and body["ok"] is True, body
+    assert body["time_zone"] == "Asia/Kolkata" and body["account_id"] and body["error"] is None
