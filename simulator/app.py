@@ -9,11 +9,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from simulator.config import SimConfig
-from simulator.faults import Faults, SimMiddleware, Stats, error_body
+from simulator.faults import Faults, error_body
+from simulator.middleware import SimMiddleware
 from simulator.routes import agile, control, devstatus, issues, reference, search, worklogs
 from simulator.routes.common import JiraHTTPError, jresp
 from simulator.search_engine import Snapshots
 from simulator.site import Site
+from simulator.stats import Stats
 
 
 def create_app(config: SimConfig | None = None, *, base_url: str = "http://jira.sim") -> FastAPI:

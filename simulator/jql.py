@@ -305,22 +305,3 @@ class Parser:
 def parse(text: str, ctx: Context) -> Query:
     """Parse JQL; raises ``JqlError`` (400) on syntax errors and unknown fields or values."""
     return Parser(tokenize(text or ""), ctx).parse()
-
-
-def _field_value(c: IssueCore, name: str) -> Any:
-    if name == "key":
-        project, _, num = c.key.partition("-")
-        return (project, int(num))
-    return {"updated": c.updated_ms, "created": c.created_ms, "id": c.id}[name]
-
-
-def sort_issues(cores: list[IssueCore], order: list[tuple[str, bool]]) -> None:
-    """Sort in place by the ORDER BY fields; ties go to id, in the direction of the last field.
-
-    Stable sorts from the least significant key up, so descending text keys need no tricks.
-    Without ORDER BY the order is ``created DESC``.
-    """
-    order = order or [("created", True)]
-    cores.sort(key=lambda c: c.id, reverse=order[-1][1])
-    for name, desc in reversed(order):
-        cores.sort(key=lambda c, n=name: _field_value(c, n), reverse=desc)  # type: ignore[misc]

@@ -12,7 +12,7 @@ from typing import Any
 
 from simulator.data.issues import IssueCore
 from simulator.data.reference import STATUS_CATEGORIES
-from simulator.jql import Context, JqlError, parse, sort_issues
+from simulator.jql import Context, JqlError, parse
 from simulator.site import Site
 
 ENGLISH_CATEGORY = {
@@ -148,3 +148,22 @@ def search_ids(site: Site, jql: str, *, reconcile: list[int] | None = None) -> l
         matched = [c for c in matched if c.updated_ms <= horizon or c.id in keep]
     sort_issues(matched, query.order)
     return [c.id for c in matched]
+
+
+def _field_value(c: IssueCore, name: str) -> Any:
+    if name == "key":
+        project, _, num = c.key.partition("-")
+        return (project, int(num))
+    return {"updated": c.updated_ms, "created": c.created_ms, "id": c.id}[name]
+
+
+def sort_issues(cores: list[IssueCore], order: list[tuple[str, bool]]) -> None:
+    """Sort in place by the ORDER BY fields; ties go to id, in the direction of the last field.
+
+    Stable sorts from the least significant key up, so descending text keys need no tricks.
+    Without ORDER BY the order is ``created DESC``.
+    """
+    order = order or [("created", True)]
+    cores.sort(key=lambda c: c.id, reverse=order[-1][1])
+    for name, desc in reversed(order):
+        cores.sort(key=lambda c, n=name: _field_value(c, n), reverse=desc)  # type: ignore[misc]

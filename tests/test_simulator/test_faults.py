@@ -9,6 +9,7 @@ import pytest
 
 from simulator import SimConfig, Site
 from simulator.faults import Faults
+from simulator.stats import Stats
 
 LIMIT_HEADERS = {
     "retry-after",
@@ -48,8 +49,6 @@ def test_token_bucket_answers_429_and_early_retries_get_longer_waits(sim_factory
 def test_retry_after_never_shrinks_for_early_retries() -> None:
     site = Site(SimConfig(issues=30, seed=1, rate=0.2, burst=1))
     faults = Faults(site)
-    from simulator.faults import Stats
-
     faults.site_stats = Stats()
     assert faults.rate_check("cred") is None
     waits = []
