@@ -57,7 +57,13 @@ def current_rss_mb() -> float:
 
 
 def run(
-    issues: int, batch: int, threads: int, mode: Literal["cloud", "server"], seed: int, path: Path
+    issues: int,
+    batch: int,
+    threads: int,
+    mode: Literal["cloud", "server"],
+    seed: int,
+    path: Path,
+    memory_limit: str | None = None,
 ) -> dict[str, Any]:
     """Generate, transform, validate and load ``issues`` issues; return the figures."""
     t0 = time.perf_counter()
@@ -65,7 +71,7 @@ def run(
     ids = site.issue_ids()
     rss_site = current_rss_mb()
     setup_s = time.perf_counter() - t0
-    wh = DuckDBWarehouse(path, threads=threads)
+    wh = DuckDBWarehouse(path, threads=threads, memory_limit=memory_limit)
     wh.ensure_schema()
     fmap = build_field_map(site.ref.fields)
     ref_rows: dict[str, list[dict[str, Any]]] = {}
@@ -120,6 +126,7 @@ def run(
         "issues": len(ids),
         "batch": batch,
         "threads": threads,
+        "memory_limit": memory_limit,
         "mode": mode,
         "setup_s": round(setup_s, 2),
         "wall_s": round(wall, 2),
@@ -149,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="DuckDB threads (1 = one core)")
     p.add_argument("--mode", choices=["cloud", "server"], default="cloud")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--memory-limit", default="128MB", help="DuckDB memory_limit ('' = DuckDB's default)")
     p.add_argument("--path", type=Path, help="DuckDB file (default: a temporary one, removed afterwards)")
     p.add_argument("--profile", action="store_true", help="print the top functions by cumulative time")
     args = p.parse_args(argv)
@@ -157,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         profiler = cProfile.Profile() if args.profile else None
         if profiler:
             profiler.enable()
-        result = run(args.issues, args.batch, args.threads, args.mode, args.seed, path)
+        result = run(
+            args.issues, args.batch, args.threads, args.mode, args.seed, path, args.memory_limit or None
+        )
         if profiler:
             profiler.disable()
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)

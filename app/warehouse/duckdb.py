@@ -26,7 +26,8 @@ class DuckDBWarehouse(SqlWarehouse):
         *,
         schema: str = "jira",
         threads: int | None = None,
-        checkpoint_threshold: str = "256MB",
+        checkpoint_threshold: str = "64MB",
+        memory_limit: str | None = None,
     ) -> None:
         self.path = str(path)
         self.schema = schema
@@ -37,6 +38,9 @@ class DuckDBWarehouse(SqlWarehouse):
         config: dict[str, Any] = {"checkpoint_threshold": checkpoint_threshold}
         if threads:
             config["threads"] = threads
+        if memory_limit:
+            # DuckDB's buffer pool otherwise grows towards 80% of RAM as the file grows.
+            config["memory_limit"] = memory_limit
         try:
             self._con = duckdb.connect(self.path, config=config)
         except duckdb.IOException as exc:
