@@ -174,10 +174,14 @@ def _dedupe(b: _Batch, table: Table, rows: list[dict[str, Any]], raw_dupes: int)
 
 
 def _reconcile(b: _Batch, rows: Rows, raw_issues: Iterable[dict[str, Any]]) -> None:
-    counts: dict[str, dict[str, int]] = {"comments": {}, "worklogs": {}, "issue_changelog": {}}
-    for table, per in counts.items():
+    """Rows produced per issue vs the ``total`` Jira embedded (histories are counted by distinct id)."""
+    per_issue: dict[str, dict[Any, int]] = {"comments": {}, "worklogs": {}}
+    for table, counts in per_issue.items():
         for r in rows.get(table, ()):
-            per[r["issue_id"]] = per.get(r["issue_id"], 0) + 1
+            counts[r["issue_id"]] = counts.get(r["issue_id"], 0) + 1
+    histories: dict[Any, set[Any]] = {}
+    for r in rows.get("issue_changelog", ()):
+        histories.setdefault(r["issue_id"], set()).add(r["history_id"])
     missing: dict[str, list[str]] = {"comments": [], "worklogs": [], "issue_changelog": []}
     extra: dict[str, list[str]] = {"comments": [], "worklogs": [], "issue_changelog": []}
     checked = 0
@@ -185,22 +189,19 @@ def _reconcile(b: _Batch, rows: Rows, raw_issues: Iterable[dict[str, Any]]) -> N
         iid = str(issue.get("id"))
         f = issue.get("fields") or {}
         checked += 1
-        pairs = (("comments", f.get("comment")), ("worklogs", f.get("worklog")))
-        for table, container in pairs:
-            if isinstance(container, dict) and isinstance(container.get("total"), int):
-                have = len(container.get(table) or ())
-                if have < container["total"]:
-                    missing[table].append(iid)
-                elif have > container["total"]:
-                    extra[table].append(iid)
-        log = issue.get("changelog")
-        if isinstance(log, dict) and isinstance(log.get("total"), int):
-            have = len(log.get("histories") or ())
-            if have < log["total"]:
-                missing["issue_changelog"].append(iid)
-            elif have > log["total"]:
-                extra["issue_changelog"].append(iid)
-    for table in counts:
+        reported = (
+            ("comments", (f.get("comment") or {}).get("total"), per_issue["comments"].get(iid, 0)),
+            ("worklogs", (f.get("worklog") or {}).get("total"), per_issue["worklogs"].get(iid, 0)),
+            ("issue_changelog", (issue.get("changelog") or {}).get("total"), len(histories.get(iid, ()))),
+        )
+        for table, total, have in reported:
+            if not isinstance(total, int):
+                continue
+            if have < total:
+                missing[table].append(iid)
+            elif have > total:
+                extra[table].append(iid)
+    for table in missing:
         if missing[table]:
             b.result("counts_reconcile", table, len(missing[table]), checked, missing=missing[table][:50])
         elif extra[table]:
