@@ -122,8 +122,8 @@ def _dev_count(site: Site) -> Callable[[IssueCore, str, str], int]:
         if dev is None:
             return 0
         if kind == "commits":
-            return sum(len(r["commits"]) for d in dev.instances.values() for r in d.repos)
-        prs = [p for d in dev.instances.values() for p in d.prs]
+            return sum(len(r["commits"]) for d in dev.real().values() for r in d.repos)
+        prs = [p for d in dev.real().values() for p in d.prs]
         return len([p for p in prs if p["status"] == "OPEN"]) if which == "open" else len(prs)
 
     return count

@@ -19,7 +19,7 @@ COMMENT_PAGE, WORKLOG_PAGE = 100, 5000
 
 
 def _dev_keys(iid: int, dev: devdata.DevData, out: dict[str, list[str]]) -> None:
-    for app, data in dev.instances.items():
+    for app, data in dev.real().items():
         out["dev_pull_requests"] += [f"{iid}|{app}|{pr['repositoryName']}|{pr['id']}" for pr in data.prs]
         out["dev_branches"] += [f"{iid}|{app}|{b['repository']['name']}|{b['name']}" for b in data.branches]
         out["dev_commits"] += [f"{iid}|{app}|{r['name']}|{c['id']}" for r in data.repos for c in r["commits"]]

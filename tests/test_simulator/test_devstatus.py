@@ -11,7 +11,7 @@ import pytest
 def _dev_issue(sim, *, instance: str | None = None) -> int:
     for core in sim.site.issues.values():
         dev = sim.site.dev(core)
-        if dev and (instance is None or instance in dev.instances):
+        if dev and not dev.ghosts and (instance is None or instance in dev.instances):
             return core.id
     raise AssertionError(f"no issue with dev data under {instance}")
 
@@ -45,7 +45,7 @@ def test_pullrequest_and_branch_both_fill_both_arrays(client, shared_sim) -> Non
         for c in shared_sim.site.issues.values()
         if (d := shared_sim.site.dev(c)) and any(x.prs and x.branches for x in d.instances.values())
     )
-    app = next(t for t, x in shared_sim.site.dev(shared_sim.site.issues[iid]).instances.items() if x.prs)
+    app = next(t for t, x in shared_sim.site.dev(shared_sim.site.issues[iid]).real().items() if x.prs)
     answers = [
         client.get(
             "/rest/dev-status/1.0/issue/detail",
@@ -126,3 +126,22 @@ def test_permission_and_plugin_toggles(sim_factory, mode: str, status: int) -> N
     assert sim.truth()["dev_pull_requests"] == []
     sim.faults(dev_status="ok")
     assert sim.truth()["dev_pull_requests"]
+
+
+def test_old_github_key_is_listed_but_its_detail_is_empty(client, shared_sim) -> None:
+    iid = next(c.id for c in shared_sim.site.issues.values() if (d := shared_sim.site.dev(c)) and d.ghosts)
+    summary = client.get("/rest/dev-status/1.0/issue/summary", params={"issueId": iid}).json()["summary"]
+    listed = summary["repository"]["byInstanceType"]
+    assert {"GitHub", "oAuth-com.github.integration.production"} <= set(listed)
+    assert summary["repository"]["overall"]["count"] == listed["GitHub"]["count"]  # counted once overall
+
+    def commits(app: str) -> list:
+        body = client.get(
+            "/rest/dev-status/1.0/issue/detail",
+            params={"issueId": iid, "applicationType": app, "dataType": "repository"},
+        ).json()
+        return [c for d in body["detail"] for r in d["repositories"] for c in r["commits"]]
+
+    assert commits("GitHub") == []
+    assert len(commits("oAuth-com.github.integration.production")) == listed["GitHub"]["count"]
+    assert not [k for k in shared_sim.truth()["dev_commits"] if k.startswith(f"{iid}|GitHub|")]
