@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from simulator.data.issues import IssueCore
-from simulator.issue_view import issue_json, parse_expand, parse_fields
+from simulator.issue_view import issue_json, names_and_schema, parse_expand, parse_fields
 from simulator.routes.common import JiraHTTPError, api_version, body_json, int_param, jresp, page_a, site_of
 from simulator.site import Site
 
@@ -32,7 +32,8 @@ async def get_issue(request: Request, ver: str, id_or_key: str) -> Response:
     core = _issue(site, id_or_key)
     q = request.query_params
     fields = parse_fields(site, q.get("fields"), "*all")
-    return jresp(issue_json(site, core, api, fields, parse_expand(q.get("expand"))))
+    expand = parse_expand(q.get("expand"))
+    return jresp(issue_json(site, core, api, fields, expand) | names_and_schema(site, fields, expand))
 
 
 @router.post("/rest/api/{ver}/issue/bulkfetch")

@@ -50,6 +50,11 @@ async def _enhanced(request: Request, params: dict[str, Any]) -> Response:
     if site.server:
         raise JiraHTTPError(404, "null for uri: " + request.url.path)
     fields_spec = params.get("fields")
+    if len(params.get("reconcileIssues") or []) > 50:
+        raise JiraHTTPError(400, "reconcileIssues accepts at most 50 issue ids.")
+    props = params.get("properties") or []
+    if len(props if isinstance(props, list) else str(props).split(",")) > 5:
+        raise JiraHTTPError(400, "At most 5 issue properties can be requested.")
     cap = ID_PAGE_CAP if requested_only_ids(fields_spec) else site.config.page_cap
     max_results = _max_results(params.get("maxResults"), cap)
     token = params.get("nextPageToken")
@@ -86,7 +91,9 @@ async def _enhanced(request: Request, params: dict[str, Any]) -> Response:
 async def search_jql_get(request: Request) -> Response:
     """Enhanced JQL search (GET): cursor pages, no total, token left out on the last page."""
     q = request.query_params
-    params: dict[str, Any] = {k: q.get(k) for k in ("jql", "nextPageToken", "maxResults", "fields", "expand")}
+    params: dict[str, Any] = {
+        k: q.get(k) for k in ("jql", "nextPageToken", "maxResults", "fields", "expand", "properties")
+    }
     params["reconcileIssues"] = [x for v in q.getlist("reconcileIssues") for x in v.split(",")]
     return await _enhanced(request, params)
 

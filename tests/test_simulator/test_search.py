@@ -182,3 +182,20 @@ def test_server_mode_serves_v2_search_with_total_wiki_text_and_sprint_strings(si
         )
         user = c.get("/rest/api/2/users/search").json()[0]
         assert user["name"] and user["key"]
+
+
+def test_request_limits_on_reconcile_issues_and_properties(client) -> None:
+    base = {"jql": "project = PAY"}
+    too_many = client.post("/rest/api/3/search/jql", json={**base, "reconcileIssues": list(range(51))})
+    assert too_many.status_code == 400
+    props = client.post("/rest/api/3/search/jql", json={**base, "properties": [f"p{i}" for i in range(6)]})
+    assert props.status_code == 400
+    assert client.post("/rest/api/3/search/jql", json={**base, "reconcileIssues": [10001]}).status_code == 200
+
+
+def test_issue_get_expands_names_and_schema(client) -> None:
+    body = client.get(
+        "/rest/api/3/issue/10001", params={"fields": "summary,status", "expand": "names,schema"}
+    ).json()
+    assert body["names"] == {"summary": "Summary", "status": "Status"}
+    assert body["schema"]["status"]["system"] == "status"
