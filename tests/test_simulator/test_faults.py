@@ -121,3 +121,16 @@ def test_admitted_requests_carry_the_remaining_budget_and_near_limit(sim_factory
     assert [h["x-ratelimit-remaining"] for h in heads] == ["4", "3", "2", "1", "0"]
     assert all(h["x-ratelimit-limit"] == "5" for h in heads)
     assert "x-ratelimit-nearlimit" not in heads[0] and heads[-1]["x-ratelimit-nearlimit"] == "true"
+
+
+async def test_drops_surface_as_errors_through_the_asgi_transport_too() -> None:
+    from simulator import create_app
+
+    app = create_app(SimConfig(issues=30, seed=1, drop_rate=1.0))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://sim", auth=("demo@example.com", "demo-token")
+    ) as c:
+        for _ in range(6):
+            with pytest.raises(ConnectionAbortedError):
+                await c.get("/rest/api/3/field")
