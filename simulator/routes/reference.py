@@ -81,11 +81,23 @@ async def project_search(request: Request, ver: str) -> Response:
         rows.append(p)
     if not rows:
         raise JiraHTTPError(404, "No projects found.")
+    expand = {e.strip() for v in q.getlist("expand") for e in v.split(",")}
+    if expand & {"description", "lead"}:
+        rows = [_expanded(site, p, expand) for p in rows]
     if q.get("orderBy", "key").lstrip("+-") == "key":
         rows.sort(key=lambda p: p["key"], reverse=q.get("orderBy", "").startswith("-"))
     start = int_param(request, "startAt", 0)
     max_results = min(int_param(request, "maxResults", 50, minimum=1), 100)
     return jresp(page_a(request, _with_self(site, api, rows), start, max_results))
+
+
+def _expanded(site: Site, project: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+    out = dict(project)
+    if "description" in expand:
+        out["description"] = f"{project['name']}: everything about {project['key']}"
+    if "lead" in expand:
+        out["lead"] = site.user_ref(site.ref.users[int(project["id"]) % len(site.ref.users)])
+    return out
 
 
 @router.get("/rest/api/{ver}/project/{id_or_key}")
@@ -161,3 +173,25 @@ async def audit_records(request: Request, ver: str) -> Response:
     return jresp(
         {"offset": offset, "limit": limit, "total": len(rows), "records": rows[offset : offset + limit]}
     )
+
+
+@router.get("/rest/api/{ver}/priority/search")
+async def priority_search(request: Request, ver: str) -> Response:
+    """Priorities as a family A page bean."""
+    site = site_of(request)
+    api = api_version(site, ver)
+    start = int_param(request, "startAt", 0)
+    max_results = min(int_param(request, "maxResults", 50, minimum=1), 50)
+    rows = [dict(p, isDefault=p["id"] == "3") for p in _with_self(site, api, site.ref.priorities)]
+    return jresp(page_a(request, rows, start, max_results))
+
+
+@router.get("/rest/api/{ver}/resolution/search")
+async def resolution_search(request: Request, ver: str) -> Response:
+    """Resolutions as a family A page bean."""
+    site = site_of(request)
+    api = api_version(site, ver)
+    start = int_param(request, "startAt", 0)
+    max_results = min(int_param(request, "maxResults", 50, minimum=1), 50)
+    rows = [dict(r, default=r["id"] == "10000") for r in _with_self(site, api, site.ref.resolutions)]
+    return jresp(page_a(request, rows, start, max_results))
