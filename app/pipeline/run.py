@@ -33,6 +33,7 @@ from app.core import metrics
 from app.core.errors import JobCancelled
 from app.jira.client import JiraClient, JiraSite
 from app.jira.extract import census, deleted_worklogs, issue_pages, reference_streams
+from app.jira.stats import RequestStats
 from app.pipeline.state import (
     REFERENCE,
     WORKLOGS_DELETED,
@@ -138,10 +139,14 @@ class _Run:
         self.started = time.monotonic()
         self.last_flush = time.monotonic()
         self.result = RunResult(request.job_id, request.mode, {}, {})
+        self.client_stats: RequestStats | None = None
 
     # --- checkpoints of the caller -----------------------------------------------------------------
     async def checkpoint(self) -> None:
         """Report progress and stop here if the caller asked for it."""
+        if self.client_stats is not None:
+            self.progress.requests = self.client_stats.requests
+            self.progress.responses_429 = self.client_stats.responses_429
         await self.sink.progress(self.progress.as_dict())
         if await self.sink.cancel_requested():
             await self.sink.event("warning", "cancel requested: stopping at the last committed batch")
@@ -354,6 +359,7 @@ async def run_pipeline(
     client = JiraClient(
         site, transport=transport, max_in_flight=request.max_in_flight, timeout=request.timeout
     )
+    run.client_stats = client.stats
     try:
         async with client:
             fields, projects = await run.references(client)
@@ -369,6 +375,8 @@ async def run_pipeline(
             exc.partial_stats = partial  # type: ignore[attr-defined]
             exc.partial_progress = run.progress.as_dict()  # type: ignore[attr-defined]
         raise
+    run.progress.requests = client.stats.requests
+    run.progress.responses_429 = client.stats.responses_429
     run.result.progress = run.progress.as_dict()
     run.result.stats = run.stats(client.stats.as_dict())
     await sink.progress(run.result.progress)

@@ -143,11 +143,16 @@ class SyncStateStore:
 
 @dataclass
 class RunProgress:
-    """The contract's ``Job.progress``: pages and records per stream, rows loaded per table, batches."""
+    """The contract's ``Job.progress``: pages and records per stream, rows loaded per table, batches.
+
+    ``requests`` and ``responses_429`` mirror the client's counters so a running job shows them too.
+    """
 
     streams: dict[str, dict[str, int]] = field(default_factory=dict)
     tables: dict[str, int] = field(default_factory=dict)
     batches: int = 0
+    requests: int = 0
+    responses_429: int = 0
 
     def add_page(self, stream: str, records: int) -> None:
         """Count one page of ``records`` records read from ``stream``."""
@@ -165,6 +170,8 @@ class RunProgress:
             "streams": {name: dict(entry) for name, entry in self.streams.items()},
             "tables": dict(self.tables),
             "batches": self.batches,
+            "requests": self.requests,
+            "responses_429": self.responses_429,
         }
 
 

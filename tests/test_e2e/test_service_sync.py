@@ -20,6 +20,7 @@ def test_full_incremental_and_reconcile_through_the_api_match_the_simulator(serv
     assert full["status"] == "succeeded", full
     assert full["stats"]["requests"] > 0 and full["stats"]["rows"]["issues"] == 80
     assert full["progress"]["batches"] >= 2
+    assert full["progress"]["requests"] == full["stats"]["requests"] > 0
     assert full["attempts"] == 1 and full["heartbeat_at"] is not None  # alive all along: never re-queued
     events = service.client.get(f"/api/v1/etl/jobs/{full['id']}/events", headers=service.headers).json()
     assert any("batch" in e["message"] for e in events["items"])

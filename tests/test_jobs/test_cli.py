@@ -101,3 +101,25 @@ def test_demo_script_runs_full_and_incremental_syncs(tmp_path):
     assert "full sync succeeded" in done.stdout and "incremental sync succeeded" in done.stdout
     assert "mutated the simulated site" in done.stdout
     assert (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_sync_of_a_named_integration_uses_its_stored_site(cli_env, capsys, monkeypatch):
+    sim, path, env = cli_env
+    assert (
+        sync_main(["--mode", "full", "--projects", "NOPE1"]) != 0
+    )  # creates the metadata DB; no such project
+    capsys.readouterr()
+    from app.core.database import create_db_engine
+    from tests.test_jobs.conftest import add_integration
+
+    engine = create_db_engine(env["DATABASE_URL"])
+    add_integration(engine, env["ENCRYPTION_KEY"], name="named", base_url=sim.base_url)
+    engine.dispose()
+    monkeypatch.setenv("JIRA_URL", "http://127.0.0.1:9")  # the env site is not used for a named integration
+    assert sync_main(["--integration", "named", "--mode", "full"]) == 0
+    assert "full sync succeeded" in capsys.readouterr().out
+    warehouse = open_warehouse(duckdb_path=path, schema="jira", snowflake=None)
+    try:
+        assert differences(warehouse, sim.truth()) == {}
+    finally:
+        warehouse.close()
