@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from app.core.metrics import JIRA_IN_FLIGHT_LIMIT
 
 PACE_MARGIN = 0.97  # fraction of the measured rate to aim at
-MIN_SAMPLE = 10  # accepted requests needed between two 429s to trust a rate measurement
+MIN_SAMPLE = 5  # accepted requests needed between two 429s to trust a rate measurement
 MIN_RATE = 1.0  # requests/s: the pacer never goes slower
 
 
