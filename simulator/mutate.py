@@ -10,7 +10,7 @@ import random
 from typing import Any
 
 from simulator.data.children import CHILD_ID_FACTOR, STATUS_NAMES, item, worklog_record
-from simulator.data.issues import FIRST_ID, IssueCore
+from simulator.data.issues import IssueCore
 from simulator.data.reference import PROJECT_SPECS
 from simulator.render import summary_of
 from simulator.site import Site
@@ -245,6 +245,3 @@ def _create(site: Site, now: int, rng: random.Random) -> IssueCore:
     site.issues[iid] = core
     site.key_index[core.key] = iid
     return core
-
-
-__all__ = ["FIRST_ID", "mutate"]

@@ -17,7 +17,7 @@ from simulator.issue_view import (
     requested_only_ids,
 )
 from simulator.jql import JqlError
-from simulator.routes.common import JiraHTTPError, api_version, body_json, int_param, jresp, site_of
+from simulator.routes.common import JiraHTTPError, api_version, body_json, jresp, site_of
 from simulator.search_engine import make_token, read_token, search_ids
 from simulator.site import Site
 
@@ -153,6 +153,3 @@ async def approximate_count(request: Request) -> Response:
     except JqlError as exc:
         raise JiraHTTPError(400, str(exc)) from exc
     return jresp({"count": len(ids)})
-
-
-__all__ = ["int_param", "router"]
