@@ -53,6 +53,7 @@ class Tok:
 
     @property
     def upper(self) -> str:
+        """Upper-cased text of a word token ("" otherwise), for keyword checks."""
         return self.text.upper() if self.kind == "word" else ""
 
 
@@ -126,11 +127,11 @@ class Parser:
     def __init__(self, tokens: list[Tok], ctx: Context) -> None:
         self.toks, self.i, self.ctx = tokens, 0, ctx
 
-    def peek(self) -> Tok | None:
+    def _peek(self) -> Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
 
-    def take(self) -> Tok:
-        tok = self.peek()
+    def _take(self) -> Tok:
+        tok = self._peek()
         if tok is None:
             raise JqlError(
                 "Error in the JQL Query: Expecting either a value, list or function but got end of query."
@@ -138,36 +139,37 @@ class Parser:
         self.i += 1
         return tok
 
-    def at_order(self) -> bool:
-        tok = self.peek()
+    def _at_order(self) -> bool:
+        tok = self._peek()
         nxt = self.toks[self.i + 1] if self.i + 1 < len(self.toks) else None
         return bool(tok and tok.upper == "ORDER" and nxt and nxt.upper == "BY")
 
     def parse(self) -> Query:
-        where = None if self.peek() is None or self.at_order() else self.or_expr(depth=0)
+        """The whole query: an optional where clause, then an optional ORDER BY."""
+        where = None if self._peek() is None or self._at_order() else self._or_expr(depth=0)
         order: list[tuple[str, bool]] = []
-        if self.at_order():
+        if self._at_order():
             self.i += 2
-            order = self.order_list()
-        if self.peek() is not None:
-            raise JqlError(f"Error in the JQL Query: Expecting operator but got '{self.peek().text}'.")  # type: ignore[union-attr]
+            order = self._order_list()
+        if self._peek() is not None:
+            raise JqlError(f"Error in the JQL Query: Expecting operator but got '{self._peek().text}'.")  # type: ignore[union-attr]
         return Query(where, order)
 
-    def order_list(self) -> list[tuple[str, bool]]:
+    def _order_list(self) -> list[tuple[str, bool]]:
         out: list[tuple[str, bool]] = []
         while True:
-            name = self.take().text.lower()
+            name = self._take().text.lower()
             if name == "issuekey":
                 name = "key"
             if name not in ("updated", "created", "key", "id"):
                 raise JqlError(f"Not able to sort using field '{name}'.")
             desc = False
-            tok = self.peek()
+            tok = self._peek()
             if tok is not None and tok.upper in ("ASC", "DESC"):
                 desc = tok.upper == "DESC"
                 self.i += 1
             out.append((name, desc))
-            tok = self.peek()
+            tok = self._peek()
             if tok is None or tok.text != ",":
                 break
             self.i += 1
@@ -175,53 +177,53 @@ class Parser:
             raise JqlError("The ORDER BY clause may contain at most 7 fields.")
         return out
 
-    def or_expr(self, depth: int) -> Pred:
-        parts = [self.and_expr(depth)]
-        while (tok := self.peek()) is not None and tok.upper == "OR":
+    def _or_expr(self, depth: int) -> Pred:
+        parts = [self._and_expr(depth)]
+        while (tok := self._peek()) is not None and tok.upper == "OR":
             self.i += 1
-            parts.append(self.and_expr(depth))
+            parts.append(self._and_expr(depth))
         if len(parts) == 1:
             return parts[0]
         alts = tuple(parts)
         return lambda c: any(p(c) for p in alts)
 
-    def and_expr(self, depth: int) -> Pred:
-        parts = [self.not_expr(depth)]
-        while (tok := self.peek()) is not None and tok.upper == "AND":
+    def _and_expr(self, depth: int) -> Pred:
+        parts = [self._not_expr(depth)]
+        while (tok := self._peek()) is not None and tok.upper == "AND":
             self.i += 1
-            parts.append(self.not_expr(depth))
+            parts.append(self._not_expr(depth))
         if len(parts) == 1:
             return parts[0]
         alls = tuple(parts)
         return lambda c: all(p(c) for p in alls)
 
-    def not_expr(self, depth: int) -> Pred:
-        tok = self.peek()
+    def _not_expr(self, depth: int) -> Pred:
+        tok = self._peek()
         if tok is not None and tok.upper == "NOT":
             self.i += 1
-            inner = self.not_expr(depth)
+            inner = self._not_expr(depth)
             return lambda c: not inner(c)
         if tok is not None and tok.text == "(" and tok.kind == "p":
             self.i += 1
-            inner = self.or_expr(depth + 1)
-            if self.at_order():
+            inner = self._or_expr(depth + 1)
+            if self._at_order():
                 raise JqlError("Error in the JQL Query: 'ORDER BY' is not allowed inside parentheses.")
-            close = self.take()
+            close = self._take()
             if close.text != ")":
                 raise JqlError(f"Error in the JQL Query: Expecting ')' but got '{close.text}'.")
             return inner
-        return self.clause()
+        return self._clause()
 
-    def values(self) -> list[str]:
-        tok = self.take()
+    def _values(self) -> list[str]:
+        tok = self._take()
         if tok.kind == "p" and tok.text == "(":
             out: list[str] = []
             while True:
-                v = self.take()
+                v = self._take()
                 if v.kind == "p" and v.text == ")" and not out:
                     break
                 out.append(v.text)
-                sep = self.take()
+                sep = self._take()
                 if sep.text == ")":
                     break
                 if sep.text != ",":
@@ -229,26 +231,26 @@ class Parser:
             return out
         return [tok.text]
 
-    def clause(self) -> Pred:
-        ftok = self.take()
+    def _clause(self) -> Pred:
+        ftok = self._take()
         field = ftok.text.lower()
-        if self.at_order() or ftok.kind == "p":
+        if self._at_order() or ftok.kind == "p":
             raise JqlError(f"Error in the JQL Query: Expecting a field name but got '{ftok.text}'.")
-        optok = self.take()
+        optok = self._take()
         op = optok.text.upper()
         if op == "NOT":
-            if self.take().upper != "IN":
+            if self._take().upper != "IN":
                 raise JqlError("Error in the JQL Query: Expecting 'IN' after 'NOT'.")
             op = "NOT IN"
         if op not in ("=", "!=", ">", ">=", "<", "<=", "IN", "NOT IN"):
             raise JqlError(f"Error in the JQL Query: Expecting operator but got '{optok.text}'.")
-        vals = self.values()
+        vals = self._values()
         if field.startswith("development[") or field.startswith("development."):
-            return self.dev_clause(field, op, vals)
+            return self._dev_clause(field, op, vals)
         if field not in KNOWN:
             raise JqlError(f"Field '{ftok.text}' does not exist or you do not have permission to view it.")
         if field in ("updated", "created"):
-            return self.date_clause(field, op, vals)
+            return self._date_clause(field, op, vals)
         if op not in ("=", "!=", "IN", "NOT IN"):
             raise JqlError(f"The operator '{op.lower()}' is not supported by the '{ftok.text}' field.")
         getter = self.ctx.resolve(field, ftok.text)
@@ -270,7 +272,7 @@ class Parser:
             match = lambda c: getattr(c, attr) in wanted  # noqa: E731
         return match if op in ("=", "IN") else (lambda c: not match(c))
 
-    def date_clause(self, field: str, op: str, vals: list[str]) -> Pred:
+    def _date_clause(self, field: str, op: str, vals: list[str]) -> Pred:
         if len(vals) != 1 or op in ("IN", "NOT IN"):
             raise JqlError(f"The operator '{op.lower()}' is not supported by the '{field}' field.")
         ms, minute = date_ms(vals[0], field, self.ctx)
@@ -287,7 +289,7 @@ class Parser:
         test = tests[op]
         return lambda c: test(getattr(c, attr))
 
-    def dev_clause(self, field: str, op: str, vals: list[str]) -> Pred:
+    def _dev_clause(self, field: str, op: str, vals: list[str]) -> Pred:
         m = re.fullmatch(r"development\[(pullrequests|commits)\]\.(all|open)", field)
         if m is None or op not in (">", ">=", "=") or not vals[0].isdigit():
             raise JqlError(f"Field '{field}' does not exist or you do not have permission to view it.")
