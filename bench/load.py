@@ -152,11 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--issues", type=int, default=20000)
-    p.add_argument("--batch", type=int, default=500, help="issues per batch (one load transaction each)")
+    p.add_argument("--batch", type=int, default=1000, help="issues per batch (one load transaction each)")
     p.add_argument("--threads", type=int, default=1, help="DuckDB threads (1 = one core)")
     p.add_argument("--mode", choices=["cloud", "server"], default="cloud")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--memory-limit", default="128MB", help="DuckDB memory_limit ('' = DuckDB's default)")
+    p.add_argument("--memory-limit", default="256MB", help="DuckDB memory_limit ('' = DuckDB's default)")
     p.add_argument("--path", type=Path, help="DuckDB file (default: a temporary one, removed afterwards)")
     p.add_argument("--profile", action="store_true", help="print the top functions by cumulative time")
     args = p.parse_args(argv)
