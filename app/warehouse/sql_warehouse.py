@@ -157,6 +157,12 @@ class SqlWarehouse(ABC):
                 rows_in=len(batch[table.name]), inserted=int(ins), updated=int(upd), deleted=0
             )
         if "issues" not in batch:
+            for name in CHILD_TABLES:
+                if name in batch:  # children travel with their issue (validate quarantines orphans)
+                    log.warning(
+                        "%d %s rows without their issues in the batch were ignored", len(batch[name]), name
+                    )
+                    result[name] = TableResult(rows_in=len(batch[name]), inserted=0, updated=0, deleted=0)
             return result
         replaced = sql.replaced_issues_sql(self.schema, TABLES["issues"])
         for name in CHILD_TABLES:

@@ -161,3 +161,10 @@ def test_ensure_schema_is_repeatable(warehouse: SqlWarehouse) -> None:
     load(warehouse, rows(issue(1, T1)))
     warehouse.ensure_schema()
     assert warehouse.fetch_keys("issues") == ["1"]
+
+
+def test_children_without_their_issue_in_the_batch_are_not_loaded(warehouse: SqlWarehouse) -> None:
+    batch = rows(issue(1, T1, comments=(11,)))
+    result = load(warehouse, {"comments": batch["comments"]})
+    assert result["comments"] == {"rows_in": 1, "inserted": 0, "updated": 0, "deleted": 0}
+    assert warehouse.fetch_keys("comments") == []
