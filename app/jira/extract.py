@@ -127,7 +127,7 @@ async def issue_pages(
     fields = _field_names(fields_list)
     width = partitions_at_once or max(2, client.limiter.max_in_flight // 2)
     gate = asyncio.Semaphore(width)
-    queue: asyncio.Queue[IssuePage | BaseException | None] = asyncio.Queue(maxsize=2 * width)
+    queue: asyncio.Queue[IssuePage | Exception | None] = asyncio.Queue(maxsize=2 * width)
 
     async def produce(project: str) -> None:
         start = since.get(project, since.get(f"issues:{project}"))
@@ -140,9 +140,8 @@ async def issue_pages(
                     async for page in scan:
                         await queue.put(page)
             await queue.put(None)
-        except BaseException as exc:  # handed to the consumer, which raises it
+        except Exception as exc:  # handed to the consumer, which raises it and cancels the others
             await queue.put(exc)
-            raise
 
     tasks = [asyncio.create_task(produce(p)) for p in dict.fromkeys(projects)]
     try:
@@ -151,7 +150,7 @@ async def issue_pages(
             item = await queue.get()
             if item is None:
                 remaining -= 1
-            elif isinstance(item, BaseException):
+            elif isinstance(item, Exception):
                 raise item
             else:
                 yield item
