@@ -41,9 +41,23 @@ def free_port() -> int:
 
 def start_simulator(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
     cmd = [
-        sys.executable, "-m", "simulator", "--port", str(port), "--issues", str(args.issues),
-        "--seed", str(args.seed), "--latency-ms", str(args.latency_ms),
-        "--per-issue-ms", str(args.per_issue_ms), "--email", EMAIL, "--token", TOKEN,
+        sys.executable,
+        "-m",
+        "simulator",
+        "--port",
+        str(port),
+        "--issues",
+        str(args.issues),
+        "--seed",
+        str(args.seed),
+        "--latency-ms",
+        str(args.latency_ms),
+        "--per-issue-ms",
+        str(args.per_issue_ms),
+        "--email",
+        EMAIL,
+        "--token",
+        TOKEN,
     ]
     if args.rate:
         cmd += ["--rate", str(args.rate), "--burst", str(args.burst)]
@@ -115,8 +129,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    print(f"starting simulator: {args.issues} issues, rate {args.rate}/s burst {args.burst}, "
-          f"latency {args.latency_ms} ms + {args.per_issue_ms} ms/issue", flush=True)
+    print(
+        f"starting simulator: {args.issues} issues, rate {args.rate}/s burst {args.burst}, "
+        f"latency {args.latency_ms} ms + {args.per_issue_ms} ms/issue",
+        flush=True,
+    )
     proc = start_simulator(args, port)
     try:
         site = JiraSite(base, username=EMAIL, token=TOKEN, name="bench")
@@ -125,10 +142,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         stats, counts, marks = asyncio.run(run_extraction(site, {}, args.max_in_flight))
         wall = time.monotonic() - started
         sim_stats = sim_json(base, "GET", "/__sim/stats")
-        print(f"full: {wall:.1f}s, {stats['requests']} requests (minimal {minimal['full']}, "
-              f"ratio {stats['requests'] / minimal['full']:.3f}), {stats['requests'] / wall:.1f} req/s "
-              f"vs limit {args.rate}/s, 429s {stats['responses_429']}, retries {stats['retries']}, "
-              f"Retry-After violations {sim_stats['retry_after_violations']}", flush=True)
+        print(
+            f"full: {wall:.1f}s, {stats['requests']} requests (minimal {minimal['full']}, "
+            f"ratio {stats['requests'] / minimal['full']:.3f}), {stats['requests'] / wall:.1f} req/s "
+            f"vs limit {args.rate}/s, 429s {stats['responses_429']}, retries {stats['retries']}, "
+            f"Retry-After violations {sim_stats['retry_after_violations']}",
+            flush=True,
+        )
         print(f"full: entities {dict(counts)}", flush=True)
         print(f"minimal breakdown {minimal['breakdown']}", flush=True)
 
@@ -140,9 +160,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         inc_started = time.monotonic()
         inc_stats, inc_counts, _ = asyncio.run(run_extraction(site, marks, args.max_in_flight))
         inc_wall = time.monotonic() - inc_started
-        print(f"incremental after {changed} changed issues: {inc_wall:.1f}s, {inc_stats['requests']} requests "
-              f"({inc_stats['requests'] / stats['requests']:.2%} of full), issues re-read "
-              f"{inc_counts['issues']}", flush=True)
+        share = inc_stats["requests"] / stats["requests"]
+        print(
+            f"incremental after {changed} changed issues: {inc_wall:.1f}s, {inc_stats['requests']} "
+            f"requests ({share:.2%} of full), issues re-read {inc_counts['issues']}",
+            flush=True,
+        )
         print(f"incremental by endpoint: {inc_stats['by_endpoint']}", flush=True)
     finally:
         proc.terminate()
