@@ -18,7 +18,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from app.core.errors import ConfigError, JiraTransientError
-from app.jira.limiter import AdaptiveLimiter, Ticket
+from app.jira.limiter import AdaptiveLimiter
 from app.jira.retry import RetryPolicy, error_for_status
 from app.jira.stats import Notices, RequestStats, endpoint_template
 
@@ -179,7 +179,7 @@ class JiraClient:
             throttled = response.status_code == 429
             self.limiter.on_response(ticket, throttled)
             if response.is_success:
-                return self._decode(response, endpoint, ticket)
+                return self._decode(response, endpoint)
             error = error_for_status(response, site=self.site.name, endpoint=endpoint, auth=self.site.auth)
             if throttled:
                 # Only 429 speaks for the whole credential; a 503's Retry-After delays just its own retry.
@@ -190,7 +190,7 @@ class JiraClient:
             self.stats.record(endpoint, status, time.monotonic() - started)
             await self.limiter.release(ticket)
 
-    def _decode(self, response: httpx.Response, endpoint: str, ticket: Ticket) -> Any:
+    def _decode(self, response: httpx.Response, endpoint: str) -> Any:
         if response.status_code == 204 or not response.content:
             self.limiter.on_success()
             return None
