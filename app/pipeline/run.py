@@ -9,8 +9,10 @@ Order of a run:
    buffer is validated and loaded when it holds ``batch_rows`` rows, when ``batch_seconds`` passed, or at
    the end. Only *after* the warehouse committed a batch are the partitions' checkpoints advanced to the
    largest ``updated`` that batch contained, so a crash replays at most one idempotent batch;
-3. worklog tombstones since the last run are deleted from ``worklogs``;
-4. ``reconcile`` mode lists every visible project's issue ids and marks the warehouse's missing ones
+3. incremental and reconcile runs re-read issues whose development data may have changed without
+   ``updated`` moving (open pull requests; reconcile: any development data), without moving checkpoints;
+4. worklog tombstones since the last run are deleted from ``worklogs``;
+5. ``reconcile`` mode lists every visible project's issue ids and marks the warehouse's missing ones
    ``is_deleted`` (a project that is no longer visible is skipped: lost access is not deletion).
 
 Cancellation is cooperative: the sink is asked between pages and :class:`JobCancelled` is raised; the
@@ -30,7 +32,7 @@ from typing import Any, Literal, Protocol, TypeVar
 import httpx
 
 from app.core import metrics
-from app.core.errors import JobCancelled
+from app.core.errors import JiraBadRequestError, JobCancelled
 from app.jira.client import JiraClient, JiraSite
 from app.jira.extract import census, deleted_worklogs, issue_pages, reference_streams
 from app.jira.stats import RequestStats
@@ -47,6 +49,11 @@ from app.pipeline.transform import build_field_map, transform_issues, transform_
 from app.pipeline.validate import validate
 from app.warehouse.base import Warehouse
 
+# Which issues a run re-reads for development data that changed without bumping ``updated``.
+DEV_REFRESH_JQL = {
+    "incremental": "development[pullrequests].open > 0",
+    "reconcile": "development[pullrequests].all > 0 OR development[commits].all > 0",
+}
 T = TypeVar("T")
 R = TypeVar("R")
 Mode = Literal["full", "incremental", "reconcile"]
@@ -81,6 +88,7 @@ class RunRequest:
     timeout: float = 30.0
     overlap_minutes: int = 5
     max_failure_ratio: float = 0.01
+    dev_refresh: bool = True
 
 
 @dataclass
@@ -126,9 +134,15 @@ class _Run:
     """The state of one run; :func:`run_pipeline` is its public face."""
 
     def __init__(
-        self, request: RunRequest, warehouse: Warehouse, state: SyncStateStore, sink: RunSink
+        self,
+        request: RunRequest,
+        warehouse: Warehouse,
+        state: SyncStateStore,
+        sink: RunSink,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.request = request
+        self.transport = transport
         self.warehouse = warehouse
         self.state = state
         self.sink = sink
@@ -259,13 +273,55 @@ class _Run:
         return since
 
     async def issues(self, client: JiraClient, fields: list[dict[str, Any]], keys: list[str]) -> None:
-        """Stream every partition's issue pages into the warehouse."""
-        fmap = build_field_map(fields)
+        """Stream every partition's issue pages into the warehouse, advancing the checkpoints."""
         since = await self.since(keys)
         resumed = {k: v.isoformat() for k, v in since.items() if v is not None}
         await self.sink.event(
             "info", f"scanning issues of {len(keys)} project(s)", {"projects": keys, "since": resumed}
         )
+        await self.scan(client, fields, keys, since, checkpointed=True)
+
+    async def dev_refresh(self, client: JiraClient, fields: list[dict[str, Any]], keys: list[str]) -> None:
+        """Re-read issues whose development data may have changed without ``updated`` moving.
+
+        Linking a commit or a pull request does not bump ``updated``, so the incremental scan cannot see
+        it. Incremental runs re-read the issues with *open* pull requests (where new commits, reviews and
+        merges happen); reconcile runs re-read every issue with any development data. These scans do not
+        move the checkpoints.
+        """
+        wanted = DEV_REFRESH_JQL["reconcile" if self.request.mode == "reconcile" else "incremental"]
+        site = client.site
+        extra = f"({site.jql}) AND ({wanted})" if site.jql else wanted
+        refresh = JiraClient(
+            replace(site, jql=extra),
+            transport=self.transport,
+            max_in_flight=self.request.max_in_flight,
+            timeout=self.request.timeout,
+            stats=client.stats,
+        )
+        try:
+            async with refresh:
+                await self.scan(refresh, fields, keys, dict.fromkeys(keys), checkpointed=False)
+        except JiraBadRequestError as exc:
+            # Sites without development tools reject the development[] JQL: nothing to refresh there.
+            await self.sink.event("warning", f"development data refresh skipped: {exc}")
+            return
+        refreshed = sum(
+            v["records"] for k, v in self.progress.streams.items() if k.startswith("dev_refresh:")
+        )
+        await self.sink.event("info", f"development data refreshed for {refreshed} issue(s)", {"jql": wanted})
+
+    async def scan(
+        self,
+        client: JiraClient,
+        fields: list[dict[str, Any]],
+        keys: list[str],
+        since: dict[str, datetime | None],
+        *,
+        checkpointed: bool,
+    ) -> None:
+        """Transform and load the issue pages of ``keys``; ``checkpointed`` scans advance the watermarks."""
+        fmap = build_field_map(fields)
         until = datetime.now(UTC)
         overlap = timedelta(minutes=self.request.overlap_minutes)
         pages = issue_pages(
@@ -273,15 +329,13 @@ class _Run:
         )
         async with _closing(pages) as stream:
             async for page in stream:
-                stream_name = (
-                    page.partition if page.partition.startswith("issues:") else issue_stream(page.partition)
-                )
+                key = page.partition.removeprefix("issues:")
+                stream_name = issue_stream(key) if checkpointed else f"dev_refresh:{key}"
                 self.progress.add_page(stream_name, len(page.issues))
                 if page.issues:
                     rows = transform_issues(page.issues, fmap, deployment=self.request.site.deployment)
-                    self.buffer.add(
-                        rows, raw_issues=page.issues, stream=stream_name, position=page.max_updated
-                    )
+                    position = page.max_updated if checkpointed else None
+                    self.buffer.add(rows, raw_issues=page.issues, stream=stream_name, position=position)
                 if self.due():
                     await self.flush()
                 await self.checkpoint()
@@ -348,7 +402,7 @@ async def run_pipeline(
     errors as they are. ``RunResult.stats`` (and ``sink.progress``) are filled in either case: on an
     error the partial statistics are attached to the exception as ``partial_stats``.
     """
-    run = _Run(request, warehouse, state, sink)
+    run = _Run(request, warehouse, state, sink, transport)
     site = request.site
     if request.jql is not None:
         site = replace(site, jql=request.jql)
@@ -366,6 +420,8 @@ async def run_pipeline(
             keys = run.project_keys(projects)
             run.result.projects = keys
             await run.issues(client, fields, keys)
+            if request.mode != "full" and request.dev_refresh:
+                await run.dev_refresh(client, fields, keys)
             await run.worklog_tombstones(client)
             if request.mode == "reconcile":
                 await run.reconcile(client, keys)

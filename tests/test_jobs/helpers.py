@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import httpx
+
 
 class RecordingSink:
     """A run sink that keeps what it is told and can ask the run to stop after some committed batches."""
@@ -47,3 +49,15 @@ def differences(warehouse, truth: dict[str, list[str]]) -> dict[str, dict[str, A
                 "counts": (sum(got.values()), sum(want.values())),
             }
     return found
+
+
+def search_ids(sim, jql: str) -> set[str]:
+    """Issue ids the simulated site answers for ``jql`` (asked over its public search API)."""
+    answer = httpx.post(
+        f"{sim.base_url}/rest/api/3/search/jql",
+        json={"jql": jql, "fields": ["id"], "maxResults": 5000},
+        auth=sim.auth,
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return {str(issue["id"]) for issue in answer.json()["issues"]}

@@ -15,7 +15,7 @@ from app.pipeline.run import RunRequest, run_pipeline
 from app.pipeline.state import SyncStateStore
 from app.warehouse.factory import open_warehouse
 from tests.test_jobs.conftest import add_integration
-from tests.test_jobs.helpers import RecordingSink, differences
+from tests.test_jobs.helpers import RecordingSink, differences, search_ids
 
 
 @pytest.fixture
@@ -87,9 +87,12 @@ def test_incremental_after_mutations_rereads_only_the_changed_window_and_matches
     touched = set(changed["updated"]) | set(changed["created"]) | set(changed["moved"])
     assert touched <= window
     assert len(window) < len(detail) / 2
+    # ... plus the development-data refresh of issues with open pull requests, which moves no checkpoint.
+    open_prs = search_ids(sim, "development[pullrequests].open > 0")
     reread = {i for i, job in issue_job_ids(warehouse).items() if job == "job-2"}
-    assert reread == window
+    assert reread == window | open_prs
     assert sink.issue_records() == len(window)
+    assert {k: v.watermark for k, v in state.all().items() if k.startswith("issues:")} != before
     assert result.stats["deleted_worklogs"] == len(changed["worklogs_deleted"])
 
 
@@ -131,3 +134,27 @@ def test_cancel_keeps_whole_batches_and_a_resumed_full_job_continues_from_its_ch
     run(site, warehouse, state, "job-y", "full", sink=fresh)
     assert fresh.issue_records() == len(truth_issues)
     assert differences(warehouse, sim.truth()) == {}
+
+
+def test_dev_data_changes_without_updated_are_refreshed_by_incremental_and_reconcile(setup):
+    sim, state, site, warehouse, _ = setup
+    run(site, warehouse, state, "job-1", "full")
+    sim.clock(advance_s=600)
+    changed = sim.mutate(seed=21, add_dev=8)
+    assert len(changed["dev_added"]) == 8 and not changed["updated"]
+    before = {k: v.watermark for k, v in state.all().items()}
+    stale = differences(warehouse, sim.truth())
+    assert stale  # the new commits/pull requests are not in the warehouse yet
+    run(site, warehouse, state, "job-2", "incremental")
+    # Issues with open pull requests were re-read: none of their pull requests or commits is missing.
+    open_prs = search_ids(sim, "development[pullrequests].open > 0")
+    truth = sim.truth()
+    for table in ("dev_pull_requests", "dev_commits"):
+        have = set(warehouse.fetch_keys(table))
+        missing = {key.split("|")[0] for key in truth[table] if key not in have}
+        assert not missing & open_prs, table
+    assert set(changed["dev_added"]) & open_prs
+    run(site, warehouse, state, "job-3", "reconcile")
+    assert differences(warehouse, sim.truth()) == {}
+    after = {k: v.watermark for k, v in state.all().items()}
+    assert after == before  # nothing new was updated: the refresh moved no watermark
