@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from app.core.errors import (
     ConfigError,
@@ -67,6 +68,10 @@ async def test_basic_auth_and_path_prefix_are_sent() -> None:
         assert await client.get_json("/rest/api/3/myself", params={"expand": "groups"}) == {"accountId": "a1"}
     request = seen[0]
     assert request.url.path == "/jira/rest/api/3/myself"
+    counted = REGISTRY.get_sample_value(
+        "kairus_jira_requests_total", {"endpoint": "GET /rest/api/3/myself", "status": "200"}
+    )
+    assert counted is not None and counted >= 1
     assert request.url.params["expand"] == "groups"
     expected = base64.b64encode(b"me@example.com:t0k").decode()
     assert request.headers["authorization"] == f"Basic {expected}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from app.core.errors import JiraAuthError, JiraBadRequestError, JiraError
 from app.jira.client import JiraClient
+from app.jira.dev_status import find_dev_field
 from app.jira.extract import census, issue_pages
 from tests.fixtures.simulator import SimHandle
 from tests.test_jira.entity_keys import truth_sets
@@ -148,3 +150,31 @@ async def test_deleted_worklogs_are_listed_once_with_the_next_since(sim_factory:
     )
     assert third.deleted_worklogs == []
     assert third.since_ms >= second.since_ms
+
+
+async def test_unparsable_development_field_falls_back_to_the_summary_endpoint(
+    sim_factory: SimFactory,
+) -> None:
+    sim = sim_factory(issues=80, seed=11)
+    truth = truth_sets(sim.truth())
+    dev_field = find_dev_field(sim.site.ref.fields)
+    assert dev_field
+    inner = sim.transport()
+
+    async def site_with_old_field_format(request: httpx.Request) -> httpx.Response:
+        # An older site whose Development field carries no JSON summary, only the Java map of counts.
+        response = await inner.handle_async_request(request)
+        body = await response.aread()
+        if not request.url.path.endswith("/search/jql"):
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+        data = json.loads(body)
+        for issue in data.get("issues", []):
+            if issue["fields"].get(dev_field) not in (None, "{}"):
+                issue["fields"][dev_field] = "{pullrequest={dataType=pullrequest, state=OPEN, stateCount=1}}"
+        return httpx.Response(response.status_code, json=data)
+
+    out = await extract(site_for(sim), transport=httpx.MockTransport(site_with_old_field_format))
+    assert_matches_truth(out.keys(), truth)
+    with_dev = [i for i in out.issues.values() if i["devStatus"]["status"] != "none"]
+    summaries = out.stats["by_endpoint"]["GET /rest/dev-status/latest/issue/summary"]
+    assert summaries == {"200": len(with_dev)}
