@@ -81,7 +81,7 @@ def test_minimal_requests_follow_the_documented_formula() -> None:
     got = minimal_requests(site)
     b = got["breakdown"]
     assert got["full"] == sum(b.values())
-    per_project = {}
+    per_project: dict[str, int] = {}
     for c in site.issues.values():
         per_project[c.project] = per_project.get(c.project, 0) + 1
     assert b["search"] == sum(-(-n // 100) for n in per_project.values())

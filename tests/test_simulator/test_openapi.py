@@ -86,7 +86,11 @@ def _call(
         resp = c.request(method, path, params=params, json=body)
     assert resp.status_code == 200, (path, resp.text[:300])
     request = MockRequest(
-        HOST, method.lower(), path, args=params or {}, data=json.dumps(body) if body is not None else None
+        HOST,
+        method.lower(),
+        path,
+        args=params or {},
+        data=json.dumps(body).encode() if body is not None else None,
     )
     return resp, request
 

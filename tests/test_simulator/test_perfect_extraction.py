@@ -54,7 +54,7 @@ def _extract(c: httpx.Client, cf_dev: str) -> dict[str, set[str]]:
             continue
         token = None
         while True:
-            params = {
+            params: dict[str, Any] = {
                 "jql": f"project = {project['key']} ORDER BY updated ASC",
                 "fields": "*all",
                 "expand": "changelog",
