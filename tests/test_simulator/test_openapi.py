@@ -181,6 +181,13 @@ def test_worklog_list_matches_the_spec(platform, sim) -> None:
     _validate(platform[0], sim, "POST", "/rest/api/3/worklog/list", None, {"ids": ids[:10]})
 
 
+def test_audit_records_of_deleted_issues_match_the_spec(platform, sim_factory) -> None:
+    site = sim_factory(issues=30, seed=2)
+    site.mutate(seed=1, delete=2)
+    body = _validate(platform[0], site, "GET", "/rest/api/3/auditing/record", {"filter": "deleted"})
+    assert body["total"] == 2
+
+
 def test_remote_links_items_match_the_remote_issue_link_bean(platform, sim) -> None:
     raw = platform[1]
     validator = OAS30Validator(
@@ -221,6 +228,14 @@ def test_agile_boards_have_the_example_shape(software, sim) -> None:
     )
     boards, _ = _call(sim, "GET", "/rest/agile/1.0/board")
     body = boards.json()
+    single, _ = _call(sim, "GET", "/rest/agile/1.0/board/1")
+    single_example = json.loads(
+        software["paths"]["/rest/agile/1.0/board/{boardId}"]["get"]["responses"]["200"]["content"][
+            "application/json"
+        ]["example"]
+    )
+    assert set(single.json()) <= set(single_example) | {"location"}
+    assert set(single.json()["location"]) <= set(single_example["location"]) | {"avatarURI"}
     assert set(example) <= set(body) | {"self", "nextPage"}
     sample = example["values"][0]
     for board in body["values"]:
