@@ -404,8 +404,9 @@ async def run_pipeline(
     """
     run = _Run(request, warehouse, state, sink, transport)
     site = request.site
-    if request.jql is not None:
-        site = replace(site, jql=request.jql)
+    if request.jql:
+        # The request narrows the integration's own filter; it never widens it.
+        site = replace(site, jql=f"({site.jql}) AND ({request.jql})" if site.jql else request.jql)
     if request.projects:
         site = replace(site, projects=tuple(request.projects))
     await _blocking(warehouse.ensure_schema)

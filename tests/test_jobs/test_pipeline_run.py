@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -158,3 +159,13 @@ def test_dev_data_changes_without_updated_are_refreshed_by_incremental_and_recon
     assert differences(warehouse, sim.truth()) == {}
     after = {k: v.watermark for k, v in state.all().items()}
     assert after == before  # nothing new was updated: the refresh moved no watermark
+
+
+def test_request_jql_narrows_the_integration_filter(setup):
+    sim, state, site, warehouse, _ = setup
+    key = sorted({i["project_key"] for i in sim.truth("issues").values()})[0]
+    filtered = replace(site, jql="statusCategory = done")
+    request = RunRequest(job_id="job-f", site=filtered, mode="full", jql=f'project = "{key}"')
+    asyncio.run(run_pipeline(request, warehouse=warehouse, state=state, sink=RecordingSink()))
+    expected = search_ids(sim, f'statusCategory = done AND project = "{key}"')
+    assert expected and warehouse.issue_ids() == expected
