@@ -131,7 +131,7 @@ async def _run(engine: Engine, settings: Settings, args: argparse.Namespace, war
     console.print(f"job {job_id}: {args.mode} sync", highlight=False)
     worker = JobWorker(engine, settings, worker_id=worker_id, requeue_on_stop=False)
     live = Live(progress_table({}), console=console, transient=True) if console.is_terminal else None
-    sink = ConsoleSink(JobSink(engine, job_id), console, live)
+    sink = ConsoleSink(JobSink(engine, job_id, worker_id=worker_id), console, live)
     if live is not None:
         live.start()
     try:

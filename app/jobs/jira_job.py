@@ -32,6 +32,10 @@ class NotFoundError(KairusError, LookupError):
     """The job or integration does not exist."""
 
 
+class JobLostError(KairusError):
+    """The job no longer belongs to this worker (it was re-queued as stale and claimed elsewhere)."""
+
+
 class JobStateError(KairusError):
     """The job is in a state that does not allow the operation (e.g. cancelling a finished job)."""
 
@@ -147,17 +151,25 @@ def claim_next_job(session: Session, worker_id: str) -> Job | None:
     return job
 
 
-def heartbeat(session: Session, job_id: str, *, progress: dict[str, Any] | None = None) -> bool:
-    """Record that the job is alive (and its progress); returns whether a cancel was requested."""
+def heartbeat(
+    session: Session, job_id: str, *, progress: dict[str, Any] | None = None, worker_id: str | None = None
+) -> bool:
+    """Record that the job is alive (and its progress); returns whether a cancel was requested.
+
+    With ``worker_id``, raises :class:`JobLostError` when the job is no longer running for that worker
+    (its heartbeat went stale and the job was re-queued): the worker must stop without finishing it.
+    """
     values: dict[str, Any] = {"heartbeat_at": _now()}
     if progress is not None:
         values["progress"] = progress
-    session.execute(
-        sa.update(Job)
-        .where(Job.id == job_id, Job.status == "running")
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    conditions = [Job.id == job_id, Job.status == "running"]
+    if worker_id is not None:
+        conditions.append(Job.worker_id == worker_id)
+    updated = session.execute(
+        sa.update(Job).where(*conditions).values(**values).execution_options(synchronize_session=False)
     )
+    if worker_id is not None and updated.rowcount == 0:  # type: ignore[attr-defined]
+        raise JobLostError(f"job {job_id} is no longer running for worker {worker_id}")
     flag = session.scalar(sa.select(Job.cancel_requested).where(Job.id == job_id))
     return bool(flag)
 

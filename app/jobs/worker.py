@@ -43,9 +43,12 @@ def new_worker_id() -> str:
 class JobSink:
     """The pipeline's reporting channel for one job: events, progress/heartbeat and cancel checks."""
 
-    def __init__(self, engine: Engine, job_id: str, *, min_interval: float = 1.0) -> None:
+    def __init__(
+        self, engine: Engine, job_id: str, *, worker_id: str | None = None, min_interval: float = 1.0
+    ) -> None:
         self.engine = engine
         self.job_id = job_id
+        self.worker_id = worker_id
         self.min_interval = min_interval
         self._last_progress = 0.0
         self._last_check = 0.0
@@ -79,7 +82,7 @@ class JobSink:
 
     def _beat(self, progress: dict[str, Any] | None) -> bool:
         with session_scope(self.engine) as session:
-            return jira_job.heartbeat(session, self.job_id, progress=progress)
+            return jira_job.heartbeat(session, self.job_id, progress=progress, worker_id=self.worker_id)
 
 
 class JobWorker:
@@ -162,7 +165,7 @@ class JobWorker:
         metrics.JOBS_RUNNING.inc()
         started = time.monotonic()
         beat = asyncio.create_task(self._heartbeat(job_id))
-        sink = sink or JobSink(self.engine, job_id)
+        sink = sink or JobSink(self.engine, job_id, worker_id=self.worker_id)
         mode = "?"
         status = "failed"
         try:
@@ -183,6 +186,10 @@ class JobWorker:
                     await asyncio.to_thread(wh.close)
             await asyncio.to_thread(self._finish, job_id, "succeeded", result.stats, result.progress, None)
             status = "succeeded"
+        except jira_job.JobLostError as exc:
+            # Another worker owns the job now; finishing it here would overwrite that worker's outcome.
+            status = "lost"
+            log.warning("job_lost", job_id=job_id, worker_id=self.worker_id, error=str(exc))
         except JobCancelled as exc:
             status = "cancelled"
             await asyncio.to_thread(self._finish_from, job_id, status, exc, "cancelled on request")
@@ -206,7 +213,7 @@ class JobWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
             metrics.JOBS_RUNNING.dec()
-            if status != "queued":
+            if status not in ("queued", "lost"):
                 metrics.JOBS_TOTAL.labels(mode=mode, status=status).inc()
                 metrics.JOB_DURATION.labels(mode=mode).observe(time.monotonic() - started)
             self.current_job = None

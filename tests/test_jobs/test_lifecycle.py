@@ -149,3 +149,19 @@ def test_list_jobs_filters_and_paginates_newest_first(meta_engine):
         assert total == 1 and failed[0].error == "boom"
         _, everything = jira_job.list_jobs(s)
         assert everything == 4
+
+
+def test_heartbeat_of_a_worker_that_no_longer_owns_the_job_raises_job_lost(meta_engine, integration_id):
+    with session_scope(meta_engine) as s:
+        job_id = jira_job.enqueue_job(
+            s, integration_id=integration_id, mode="full", trigger="api", worker_id="a"
+        ).id
+    with session_scope(meta_engine) as s:
+        assert jira_job.heartbeat(s, job_id, worker_id="a") is False
+    with session_scope(meta_engine) as s:
+        jira_job.requeue_job(s, job_id, "test")
+        assert jira_job.claim_next_job(s, "b") is not None
+    with pytest.raises(jira_job.JobLostError), session_scope(meta_engine) as s:
+        jira_job.heartbeat(s, job_id, worker_id="a")
+    with session_scope(meta_engine) as s:
+        assert jira_job.heartbeat(s, job_id, worker_id="b") is False
