@@ -134,11 +134,12 @@ class SqlWarehouse(ABC):
         staged: list[Table] = []
         try:
             with self._errors():
-                for name, frame in frames.items():
+                for name in list(frames):
                     table = TABLES[name]
                     self._execute(sql.create_stage_sql(self.dialect, table))
                     staged.append(table)
-                    self._stage(table, frame)
+                    # Each frame is dropped once staged: the batch is not held twice during the merge.
+                    self._stage(table, frames.pop(name))
                 with self._transaction():
                     result = self._apply(batch, staged)
                     self._audit(result, job_id=job_id, batch_no=batch_no, started=started)
