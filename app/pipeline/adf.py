@@ -96,8 +96,14 @@ def _inline(kind: str, node: dict[str, Any]) -> str | None:
     return None
 
 
+#: Leaf node kinds (``_inline`` returns their text); anything else is a container or unknown.
+_LEAVES = frozenset(
+    {"text", "hardBreak", "mention", "emoji", "date", "status", "placeholder", "rule", *_CARDS, *_MEDIA}
+)
+
+
 def _children(node: dict[str, Any], depth: int) -> str:
-    return "".join(_render(child, depth) for child in _content(node))
+    return "".join([_render(child, depth) for child in _content(node)])
 
 
 def _prefixed(body: str, prefix: str, indent: str) -> str:
@@ -170,8 +176,8 @@ def _render(node: Any, depth: int = 0) -> str:
         return "\n"
     if type(kind) is not str:
         kind = ""
-    leaf = _inline(kind, node)
-    if leaf is not None:
+    if kind in _LEAVES:
+        leaf = _inline(kind, node) or ""
         return leaf + "\n" if kind in _BLOCKS else leaf
     if kind in ("bulletList", "orderedList", "taskList", "decisionList"):
         return _list(node, depth, ordered=kind == "orderedList")
