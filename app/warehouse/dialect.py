@@ -113,9 +113,14 @@ def _order(table: Table) -> str:
     return ", ".join(table.primary_key)
 
 
-def dedup_source_sql(d: Dialect, table: Table, where: str = "") -> str:
-    """The staging rows, JSON parsed, one row per primary key (the newest version wins)."""
-    cols = ", ".join(f"{d.source_expr(c)} AS {c.name}" for c in table.columns)
+def dedup_source_sql(d: Dialect, table: Table, where: str = "", *, narrow: bool = False) -> str:
+    """The staging rows, JSON parsed, one row per primary key (the newest version wins).
+
+    ``narrow`` keeps only the key and version columns (enough to count what a MERGE will do).
+    """
+    keep = set(table.primary_key) | {table.version_column}
+    columns = [c for c in table.columns if not narrow or c.name in keep]
+    cols = ", ".join(f"{d.source_expr(c)} AS {c.name}" for c in columns)
     pk = ", ".join(table.primary_key)
     cond = f" WHERE {where}" if where else ""
     return (
@@ -152,7 +157,7 @@ def merge_counts_sql(d: Dialect, schema: str, table: Table) -> str:
 
     Needed because DuckDB's MERGE returns one total and Snowflake's returns per-action columns.
     """
-    src = dedup_source_sql(d, table)
+    src = dedup_source_sql(d, table, narrow=True)
     pk0 = table.primary_key[0]
     return (
         f"SELECT COALESCE(SUM(CASE WHEN tgt.{pk0} IS NULL THEN 1 ELSE 0 END), 0), "
