@@ -31,7 +31,7 @@ class Pacer:
     """A client-side token bucket (GCRA style: tokens may go negative to queue callers in order).
 
     Modes once a rate is known: ``probe`` (a lower bound: grow ~10%/s until the next 429 measures the
-    rate) and ``exact`` (measured: creep +0.2%/s up to the measurement and only +0.02%/s past it, so a
+    rate) and ``exact`` (measured: creep +0.2%/s up to the measurement and only +0.005%/s past it, so a
     well measured site sees almost no further 429s; a 429 all the same is measured again).
     """
 
@@ -45,6 +45,7 @@ class Pacer:
         self.accepted = 0  # responses (not 429) whose request left after the last 429
         self.first_sent: float | None = None
         self.last_429: float | None = None
+        self.last_pause = 1.0  # seconds the last 429 asked us to wait
         if learned is not None:
             self.ceiling, self.capacity = learned
             self.rate, self.mode = self.ceiling * PACE_MARGIN, "exact"
@@ -70,11 +71,11 @@ class Pacer:
         if self.mode == "probe":
             self.rate *= 1.10 ** (1.0 / self.rate)  # +10% per second of traffic
         elif self.ceiling is not None:
-            # Up to the measurement at +0.2%/s, beyond it only at +0.02%/s (a rate raised later).
-            creep = 1.002 if self.rate < self.ceiling else 1.0002
+            # Up to the measurement at +0.2%/s, beyond it only at +0.005%/s (a limit raised later).
+            creep = 1.002 if self.rate < self.ceiling else 1.00005
             self.rate *= creep ** (1.0 / self.rate)
 
-    def on_throttled(self, now: float, limit_header: float | None) -> float | None:
+    def on_throttled(self, now: float, limit_header: float | None, pause: float = 1.0) -> float | None:
         """Learn from a 429 (the server's bucket is empty now); returns a new measured rate, if any."""
         if limit_header:
             self.capacity = max(1.0, limit_header)
@@ -92,15 +93,16 @@ class Pacer:
             measured = max(MIN_RATE, self.accepted / max(now - self.last_429, 1e-3))
             self.ceiling = measured
             self.rate = measured * PACE_MARGIN
-            # If the bucket could have filled up during the cool-down, the refill beyond its capacity was
-            # lost and the measurement is only a lower bound: keep probing upwards.
-            self.mode = "probe" if self.accepted >= 0.9 * self.capacity else "exact"
+            # If the bucket could have filled up during the last cool-down, the refill beyond its capacity
+            # was lost and the measurement is only a lower bound: keep probing upwards.
+            self.mode = "probe" if measured * self.last_pause >= 0.9 * self.capacity else "exact"
         elif self.rate is not None and self.mode == "exact":
             self.rate = max(MIN_RATE, self.rate * 0.9)  # throttled again before a new measurement
         self.tokens = 0.0
         self.stamp = now
         self.accepted = 0
         self.last_429 = now
+        self.last_pause = pause
         return measured
 
 
@@ -213,7 +215,8 @@ class AdaptiveLimiter:
         self._generation += 1
         self._successes = 0
         self._set_limit(max(1.0, self.limit / 2))
-        measured = self.pacer.on_throttled(now, limit_header)
+        pause = retry_after if retry_after is not None else 1.0
+        measured = self.pacer.on_throttled(now, limit_header, pause)
         if measured is not None and self.key:
             LEARNED[self.key] = (measured, self.pacer.capacity)
 
