@@ -1,6 +1,7 @@
 """Background machinery of the service process: the job workers and the scheduler.
 
-``main.py``'s lifespan calls :func:`start_background` and :func:`stop_background`. At start-up, running
+``main.py``'s lifespan calls :func:`start_background` and :func:`stop_background`. When the ``JIRA_*``
+variables define a site, its ``env-default`` integration is created or updated first. At start-up, running
 jobs whose heartbeat went stale (their process died) are re-queued first, so they resume before new work.
 SQLite metadata gets a single worker whatever ``WORKER_COUNT`` says: SQLite has one writer.
 """
@@ -17,8 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from app.core.config import Settings, get_settings
-from app.core.database import get_engine
+from app.core.database import get_engine, session_scope
 from app.jobs.scheduler import JobScheduler
+from app.jobs.sites import ensure_env_integration
 from app.jobs.worker import JobWorker
 
 log = structlog.get_logger(__name__)
@@ -40,9 +42,20 @@ def _engine_and_settings(app: FastAPI) -> tuple[Engine, Settings]:
     return engine, settings
 
 
+def _sync_env_integration(engine: Engine, settings: Settings) -> None:
+    try:
+        with session_scope(engine) as session:
+            ensure_env_integration(session, settings)
+    except Exception:  # a bad JIRA_* value must not keep the service from starting
+        log.exception("env_integration_failed")
+
+
 async def start_background(app: FastAPI) -> None:
     """Start the worker(s) and the scheduler in this process (each only when enabled in settings)."""
     engine, settings = _engine_and_settings(app)
+    if settings.jira_configured():
+        # The JIRA_* site is an integration like any other: scheduled, listed, with its own history.
+        await asyncio.to_thread(_sync_env_integration, engine, settings)
     background = Background(stop=asyncio.Event())
     app.state.background = background
     app.state.scheduler = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -178,3 +180,27 @@ def test_admin_health_reports_components_and_integration_runs(api):
     entry = next(i for i in body["integrations"] if i["id"] == integration)
     assert entry["last_run"]["job_id"] == job_id and entry["last_run"]["status"] == "cancelled"
     assert body["status"] == "ok"
+
+
+def test_env_configured_site_is_registered_and_scheduled_at_start_up(db_url, tmp_path):
+    settings = make_settings(
+        db_url,
+        tmp_path,
+        worker_enabled=False,
+        scheduler_enabled=True,
+        jira_url="http://127.0.0.1:9",
+        jira_username="me@example.com",
+        jira_token="tok",
+        jira_job_interval_hours=6,
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        admin = {"Authorization": f"Bearer {create_access_token('admin', 'admin', settings=settings)}"}
+        deadline = time.monotonic() + 20
+        while True:
+            health = client.get("/api/v1/admin/health", headers=admin).json()
+            env = [i for i in health["integrations"] if i["name"] == "env-default"]
+            if env and env[0]["next_run"]:
+                break
+            assert time.monotonic() < deadline, health
+            time.sleep(0.2)
