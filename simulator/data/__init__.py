@@ -1,0 +1,1 @@
+"""Deterministic data generation for the simulated Jira site."""
