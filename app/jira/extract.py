@@ -11,8 +11,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
-from app.core.errors import JiraBadRequestError, JiraNotFoundError
+from app.core.errors import JiraBadRequestError, JiraNotFoundError, JiraPermissionError
 from app.jira import streams as s
 from app.jira.client import JiraClient
 from app.jira.dev_status import DevStatusFetcher, find_dev_field
@@ -170,10 +171,10 @@ async def deleted_worklogs(client: JiraClient, since_ms: int) -> tuple[list[str]
 
 
 async def project_visible(client: JiraClient, project_key: str) -> bool:
-    """True when the account can still see the project (GET project -> 404 means it cannot)."""
+    """True when the account can still see the project (GET project -> 404, or 403, means it cannot)."""
     try:
-        await client.get_json(f"{client.api}/project/{project_key}")
-    except JiraNotFoundError:
+        await client.get_json(f"{client.api}/project/{quote(project_key, safe='')}")
+    except (JiraNotFoundError, JiraPermissionError):
         return False
     return True
 

@@ -34,6 +34,7 @@ class Extracted:
     since_ms: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    pace: float | None = None  # the client's paced rate at the end (None: never throttled)
 
     def keys(self) -> dict[str, set[str]]:
         out = reference_keys(self.reference)
@@ -76,4 +77,5 @@ async def extract(
         out.deleted_worklogs, out.since_ms = await deleted_worklogs(client, since_ms)
         out.stats = client.stats.as_dict()
         out.notices = client.notices.as_list()
+        out.pace = client.limiter.rate
     return out

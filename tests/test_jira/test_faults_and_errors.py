@@ -178,3 +178,13 @@ async def test_unparsable_development_field_falls_back_to_the_summary_endpoint(
     with_dev = [i for i in out.issues.values() if i["devStatus"]["status"] != "none"]
     summaries = out.stats["by_endpoint"]["GET /rest/dev-status/latest/issue/summary"]
     assert summaries == {"200": len(with_dev)}
+
+
+async def test_a_rate_limited_site_is_extracted_exactly_with_few_429s(sim_factory: SimFactory) -> None:
+    sim = sim_factory(issues=150, seed=21, rate=80, burst=40)
+    truth = truth_sets(sim.truth())
+    out = await extract(site_for(sim))
+    assert_matches_truth(out.keys(), truth)
+    # The pacer learned the rate from the real server's 429s and keeps just under it.
+    assert out.pace is not None and 40 <= out.pace <= 85
+    assert 1 <= out.stats["responses_429"] <= 16
