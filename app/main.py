@@ -18,7 +18,8 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from app.api import admin_routes, admin_ui, auth_routes, etl_routes, health_routes, ops_routes
+from app.admin import router as admin_ui_router
+from app.api import admin_routes, auth_routes, etl_routes, health_routes, ops_routes
 from app.api.auth_routes import bootstrap_users
 from app.core.cache import create_cache
 from app.core.config import Settings, activate_settings, get_settings
@@ -127,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_routes.router)
     app.include_router(etl_routes.router, prefix="/api/v1")
     app.include_router(ops_routes.router, prefix="/api/v1")
-    app.include_router(admin_ui.router, prefix="/admin")
+    app.include_router(admin_ui_router, prefix="/admin")
     _add_docs_routes(app)
     return app
 
