@@ -113,16 +113,22 @@ def _order(table: Table) -> str:
     return ", ".join(table.primary_key)
 
 
-def dedup_source_sql(d: Dialect, table: Table, where: str = "", *, narrow: bool = False) -> str:
+def dedup_source_sql(
+    d: Dialect, table: Table, where: str = "", *, narrow: bool = False, unique: bool = False
+) -> str:
     """The staging rows, JSON parsed, one row per primary key (the newest version wins).
 
-    ``narrow`` keeps only the key and version columns (enough to count what a MERGE will do).
+    ``narrow`` keeps only the key and version columns (enough to count what a MERGE will do). ``unique``
+    says the loader checked the staged keys are already unique: the window that deduplicates (a sort of
+    the whole batch, raw JSON included) is then left out.
     """
     keep = set(table.primary_key) | {table.version_column}
     columns = [c for c in table.columns if not narrow or c.name in keep]
     cols = ", ".join(f"{d.source_expr(c)} AS {c.name}" for c in columns)
     pk = ", ".join(table.primary_key)
     cond = f" WHERE {where}" if where else ""
+    if unique:
+        return f"SELECT {cols} FROM {stage_name(table)}{cond}"
     return (
         f"SELECT {cols} FROM {stage_name(table)}{cond} "
         f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {pk} ORDER BY {_order(table)}) = 1"
@@ -138,13 +144,13 @@ def _newer(table: Table) -> str:
     return f"(tgt.{v} IS NULL OR src.{v} >= tgt.{v})" if v else "TRUE"
 
 
-def merge_sql(d: Dialect, schema: str, table: Table) -> str:
+def merge_sql(d: Dialect, schema: str, table: Table, *, unique: bool = False) -> str:
     """MERGE of the deduplicated staging rows: insert new keys, update when the batch is not older."""
     non_key = [c.name for c in table.columns if c.name not in table.primary_key]
     names = [c.name for c in table.columns]
     sets = ", ".join(f"{c} = src.{c}" for c in non_key)
     matched = f"AND {_newer(table)} " if table.version_column else ""
-    source = dedup_source_sql(d, table)
+    source = dedup_source_sql(d, table, unique=unique)
     return (
         f"MERGE INTO {schema}.{table.name} AS tgt USING ({source}) AS src ON {_on(table)} "
         f"WHEN MATCHED {matched}THEN UPDATE SET {sets} "
@@ -152,12 +158,12 @@ def merge_sql(d: Dialect, schema: str, table: Table) -> str:
     )
 
 
-def merge_counts_sql(d: Dialect, schema: str, table: Table) -> str:
+def merge_counts_sql(d: Dialect, schema: str, table: Table, *, unique: bool = False) -> str:
     """Rows the MERGE will insert and update (run just before it, in the same transaction).
 
     Needed because DuckDB's MERGE returns one total and Snowflake's returns per-action columns.
     """
-    src = dedup_source_sql(d, table, narrow=True)
+    src = dedup_source_sql(d, table, narrow=True, unique=unique)
     pk0 = table.primary_key[0]
     return (
         f"SELECT COALESCE(SUM(CASE WHEN tgt.{pk0} IS NULL THEN 1 ELSE 0 END), 0), "
@@ -185,10 +191,13 @@ def delete_children_sql(schema: str, table: Table, replaced: str) -> str:
     return f"DELETE FROM {schema}.{table.name} WHERE {cond}"
 
 
-def insert_children_sql(d: Dialect, schema: str, table: Table, replaced: str) -> str:
-    """Insert the batch's child rows read from a replaced issue."""
+def insert_children_sql(
+    d: Dialect, schema: str, table: Table, replaced: str | None, *, unique: bool = False
+) -> str:
+    """Insert the batch's child rows read from a replaced issue (``replaced`` None: every issue is)."""
     names = ", ".join(c.name for c in table.columns)
-    src = dedup_source_sql(d, table, where=f"{table.owner} IN ({replaced})")
+    where = f"{table.owner} IN ({replaced})" if replaced is not None else ""
+    src = dedup_source_sql(d, table, where=where, unique=unique)
     return f"INSERT INTO {schema}.{table.name} ({names}) SELECT {names} FROM ({src}) AS src"
 
 

@@ -26,7 +26,7 @@ from app.core.errors import KairusError, WarehouseError
 from app.pipeline.schema import CHILD_TABLES, TABLES, Table
 from app.warehouse import dialect as sql
 from app.warehouse.base import Rows, TableResult
-from app.warehouse.frames import to_arrow
+from app.warehouse.frames import keys_unique, to_arrow
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,15 @@ class SqlWarehouse(ABC):
 
     @abstractmethod
     def _stage(self, table: Table, data: pa.Table) -> None:
-        """Bulk-load ``data`` into the (already created) staging table of ``table``."""
+        """Bulk-load ``data`` into the staging table of ``table`` (created by :meth:`_create_stage`)."""
+
+    def _create_stage(self, table: Table) -> None:
+        """Create the empty staging table of ``table`` (drivers that stage without a table skip this)."""
+        self._execute(sql.create_stage_sql(self.dialect, table))
+
+    def _drop_stage(self, table: Table) -> None:
+        """Drop the staging table of ``table``."""
+        self._execute(f"DROP TABLE IF EXISTS {sql.stage_name(table)}")
 
     @abstractmethod
     def _map_error(self, exc: Exception) -> KairusError:
@@ -131,29 +139,33 @@ class SqlWarehouse(ABC):
         frames = {
             name: to_arrow(TABLES[name], r, job_id=job_id, synced_at=started) for name, r in batch.items()
         }
+        # Batches checked by ``validate`` have unique keys: their MERGE sources need no dedup window.
+        unique = {name for name, frame in frames.items() if keys_unique(TABLES[name], frame)}
         staged: list[Table] = []
         try:
             with self._errors():
                 for name in list(frames):
                     table = TABLES[name]
-                    self._execute(sql.create_stage_sql(self.dialect, table))
+                    self._create_stage(table)
                     staged.append(table)
                     # Each frame is dropped once staged: the batch is not held twice during the merge.
                     self._stage(table, frames.pop(name))
                 with self._transaction():
-                    result = self._apply(batch, staged)
+                    result = self._apply(batch, staged, unique)
                     self._audit(result, job_id=job_id, batch_no=batch_no, started=started)
         finally:
             self._drop_stages(staged)
         return result
 
-    def _apply(self, batch: Rows, staged: list[Table]) -> dict[str, TableResult]:
+    def _apply(self, batch: Rows, staged: list[Table], unique: set[str]) -> dict[str, TableResult]:
         result: dict[str, TableResult] = {}
+        d = self.dialect
         for table in staged:
             if table.parent is not None:
                 continue
-            ins, upd = self._query(sql.merge_counts_sql(self.dialect, self.schema, table))[0]
-            self._execute(sql.merge_sql(self.dialect, self.schema, table))
+            u = table.name in unique
+            ins, upd = self._query(sql.merge_counts_sql(d, self.schema, table, unique=u))[0]
+            self._execute(sql.merge_sql(d, self.schema, table, unique=u))
             result[table.name] = TableResult(
                 rows_in=len(batch[table.name]), inserted=int(ins), updated=int(upd), deleted=0
             )
@@ -165,13 +177,25 @@ class SqlWarehouse(ABC):
                     )
                     result[name] = TableResult(rows_in=len(batch[name]), inserted=0, updated=0, deleted=0)
             return result
-        replaced = sql.replaced_issues_sql(self.schema, TABLES["issues"])
+        issues = result["issues"]
+        # With unique issue keys, every staged issue is replaced when the MERGE inserted or updated all of
+        # them (the usual case): the children then need no join against the stored versions.
+        every = "issues" in unique and issues["inserted"] + issues["updated"] == issues["rows_in"]
+        replaced = (
+            f"SELECT issue_id FROM {sql.stage_name(TABLES['issues'])}"
+            if every
+            else sql.replaced_issues_sql(self.schema, TABLES["issues"])
+        )
         for name in CHILD_TABLES:
             table = TABLES[name]
             deleted = self._execute(sql.delete_children_sql(self.schema, table, replaced))
             inserted = 0
             if name in batch:
-                inserted = self._execute(sql.insert_children_sql(self.dialect, self.schema, table, replaced))
+                inserted = self._execute(
+                    sql.insert_children_sql(
+                        d, self.schema, table, None if every else replaced, unique=name in unique
+                    )
+                )
             if name in batch or deleted:
                 result[name] = TableResult(
                     rows_in=len(batch.get(name, ())), inserted=inserted, updated=0, deleted=deleted
@@ -209,7 +233,7 @@ class SqlWarehouse(ABC):
     def _drop_stages(self, staged: list[Table]) -> None:
         for table in staged:
             try:
-                self._execute(f"DROP TABLE IF EXISTS {sql.stage_name(table)}")
+                self._drop_stage(table)
             except Exception:  # a leftover temp table dies with the session; never mask the real error
                 log.warning("could not drop %s", sql.stage_name(table), exc_info=True)
 
