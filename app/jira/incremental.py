@@ -9,6 +9,7 @@ delivered, never the time the run started.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from app.core.errors import PayloadError
 
 DEFAULT_OVERLAP = timedelta(minutes=2)
 ORDER = "ORDER BY updated ASC, id ASC"
+# A trailing ORDER BY outside quotes (a JQL string literal never spans a quote character unescaped).
+_ORDER_BY = re.compile(r'\border\s+by\b(?=(?:[^"]*"[^"]*")*[^"]*$)', re.IGNORECASE)
 
 
 def epoch_ms(instant: datetime) -> int:
@@ -52,6 +55,12 @@ def quote_jql(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def strip_order_by(jql: str) -> str:
+    """The filter part of a user's JQL: its own ``ORDER BY`` would be a 400 inside our parentheses."""
+    match = _ORDER_BY.search(jql)
+    return (jql[: match.start()] if match else jql).strip()
+
+
 def partition_jql(
     project: str,
     *,
@@ -63,11 +72,12 @@ def partition_jql(
     """The bounded JQL for one project partition, ordered so a crashed scan can resume from its watermark.
 
     ``since`` None means a full scan (still bounded above by ``until``). ``extra_jql`` (the integration's own
-    filter) is ANDed in parentheses; it must not carry its own ORDER BY (Jira answers 400).
+    filter) is ANDed in parentheses, without any ORDER BY of its own (Jira answers 400 to one in there).
     """
     clauses = [f"project = {quote_jql(project)}"]
-    if extra_jql and extra_jql.strip():
-        clauses.append(f"({extra_jql.strip()})")
+    extra = strip_order_by(extra_jql or "")
+    if extra:
+        clauses.append(f"({extra})")
     if since is not None:
         clauses.append(f"updated >= {epoch_ms(since - overlap)}")
     clauses.append(f"updated <= {epoch_ms(until)}")

@@ -53,3 +53,11 @@ def test_watermark_is_the_largest_updated_delivered() -> None:
     later = datetime(2026, 1, 16, tzinfo=UTC)
     assert max_updated(issues, later) == later
     assert max_updated([]) is None
+
+
+def test_the_integrations_own_order_by_is_dropped_but_quoted_text_kept() -> None:
+    until = datetime(2026, 1, 15, 13, 0, tzinfo=UTC)
+    jql = partition_jql("PAY", since=None, until=until, extra_jql="labels = x order by created DESC")
+    assert jql.count("ORDER BY") == 1 and "(labels = x)" in jql
+    kept = partition_jql("PAY", since=None, until=until, extra_jql='summary ~ "order by mail"')
+    assert '(summary ~ "order by mail")' in kept
