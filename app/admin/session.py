@@ -17,9 +17,11 @@ from fastapi import Depends, Form, HTTPException, Request, status
 
 from app.api.deps import get_app_settings
 from app.core.config import Settings
+from app.core.ratelimit import ADMIN_SESSION_COOKIE
 from app.core.security import decode_access_token
 
-SESSION_COOKIE = "kairus_admin"
+# One name for the cookie: the rate limiter looks for it to give signed-in polling its own budget.
+SESSION_COOKIE = ADMIN_SESSION_COOKIE
 LOGIN_COOKIE = "kairus_admin_login"
 
 
