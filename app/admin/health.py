@@ -20,12 +20,12 @@ from app.schemas.job_schemas import AdminHealth, ComponentHealth
 router = APIRouter()
 
 
-def _component(name: str, health: ComponentHealth) -> dict[str, Any]:
-    status_text = "ok" if health.ok else "down"
-    if name == "scheduler" and health.ok and not health.detail.get("running", True):
+def _component(name: str, component: ComponentHealth) -> dict[str, Any]:
+    status_text = "ok" if component.ok else "down"
+    if name == "scheduler" and component.ok and not component.detail.get("running", True):
         status_text = "disabled"
-    details = [(str(k).replace("_", " "), v) for k, v in health.detail.items() if v is not None]
-    return {"name": name, "status": status_text, "error": health.error, "details": details}
+    details = [(str(k).replace("_", " "), v) for k, v in component.detail.items() if v is not None]
+    return {"name": name, "status": status_text, "error": component.error, "details": details}
 
 
 def _health_integrations(engine: Engine, report: AdminHealth) -> list[dict[str, Any]]:
