@@ -37,8 +37,14 @@ class Board:
 
 
 # (project key, board type); scrum boards come first so sprint ids are stable per seed.
-BOARD_SPECS = [("PAY", "scrum"), ("OPS", "scrum"), ("WEB", "scrum"), ("OPS", "kanban"), ("HR", "kanban"),
-               ("PAY", "kanban")]
+BOARD_SPECS = [
+    ("PAY", "scrum"),
+    ("OPS", "scrum"),
+    ("WEB", "scrum"),
+    ("OPS", "kanban"),
+    ("HR", "kanban"),
+    ("PAY", "kanban"),
+]
 
 
 def make_boards(seed: int, start_ms: int) -> list[Board]:
@@ -46,8 +52,12 @@ def make_boards(seed: int, start_ms: int) -> list[Board]:
     boards: list[Board] = []
     next_sprint = 1 + seed % 5
     for i, (pkey, btype) in enumerate(BOARD_SPECS):
-        board = Board(id=1 + i, name=f"{pkey} {'Scrum' if btype == 'scrum' else 'Flow'} board",
-                      type=btype, project_key=pkey)
+        board = Board(
+            id=1 + i,
+            name=f"{pkey} {'Scrum' if btype == 'scrum' else 'Flow'} board",
+            type=btype,
+            project_key=pkey,
+        )
         if btype == "scrum":
             # Sprint k covers [anchor + k*len, anchor + (k+1)*len); the active one contains the start.
             anchor = start_ms - CLOSED_SPRINTS * SPRINT_LEN_MS - SPRINT_LEN_MS // 2 + i * DAY_MS
@@ -55,10 +65,18 @@ def make_boards(seed: int, start_ms: int) -> list[Board]:
                 s_start = anchor + k * SPRINT_LEN_MS
                 s_end = s_start + SPRINT_LEN_MS
                 state = "closed" if k < CLOSED_SPRINTS else ("active" if k == CLOSED_SPRINTS else "future")
-                board.sprints.append(Sprint(
-                    id=next_sprint, board_id=board.id, name=f"{pkey} Sprint {k + 1}", state=state,
-                    start_ms=s_start, end_ms=s_end, complete_ms=s_end if state == "closed" else None,
-                    goal="" if k % 3 else f"Ship milestone {k + 1}"))
+                board.sprints.append(
+                    Sprint(
+                        id=next_sprint,
+                        board_id=board.id,
+                        name=f"{pkey} Sprint {k + 1}",
+                        state=state,
+                        start_ms=s_start,
+                        end_ms=s_end,
+                        complete_ms=s_end if state == "closed" else None,
+                        goal="" if k % 3 else f"Ship milestone {k + 1}",
+                    )
+                )
                 next_sprint += 1
         boards.append(board)
     return boards
@@ -76,8 +94,13 @@ def sprint_field_value(sprint: Sprint) -> dict[str, Any]:
     """The Cloud Sprint custom field entry (gh-sprint) for one sprint."""
     from simulator.timefmt import utc_z
 
-    value: dict[str, Any] = {"id": sprint.id, "name": sprint.name, "state": sprint.state,
-                             "boardId": sprint.board_id, "goal": sprint.goal}
+    value: dict[str, Any] = {
+        "id": sprint.id,
+        "name": sprint.name,
+        "state": sprint.state,
+        "boardId": sprint.board_id,
+        "goal": sprint.goal,
+    }
     if sprint.state != "future" or sprint.goal:
         value["startDate"] = utc_z(sprint.start_ms)
         value["endDate"] = utc_z(sprint.end_ms)
@@ -93,7 +116,9 @@ def sprint_server_string(sprint: Sprint) -> str:
     def d(ms: int | None) -> str:
         return utc_z(ms).replace(".000Z", "Z") if ms is not None else "<null>"
 
-    return (f"com.atlassian.greenhopper.service.sprint.Sprint@{sprint.id:x}5f3[id={sprint.id},"
-            f"rapidViewId={sprint.board_id},state={sprint.state.upper()},name={sprint.name},"
-            f"startDate={d(sprint.start_ms)},endDate={d(sprint.end_ms)},completeDate={d(sprint.complete_ms)},"
-            f"sequence={sprint.id},goal={sprint.goal}]")
+    return (
+        f"com.atlassian.greenhopper.service.sprint.Sprint@{sprint.id:x}5f3[id={sprint.id},"
+        f"rapidViewId={sprint.board_id},state={sprint.state.upper()},name={sprint.name},"
+        f"startDate={d(sprint.start_ms)},endDate={d(sprint.end_ms)},completeDate={d(sprint.complete_ms)},"
+        f"sequence={sprint.id},goal={sprint.goal}]"
+    )

@@ -65,8 +65,13 @@ def _heavy(position: int, spec: tuple[int, int]) -> bool:
     return position == first or position % every == 0
 
 
-def generate_issues(seed: int, n: int, ref: Reference, boards: list[Board], start_ms: int,
-                    ) -> tuple[list[IssueCore], list[Link]]:
+def generate_issues(
+    seed: int,
+    n: int,
+    ref: Reference,
+    boards: list[Board],
+    start_ms: int,
+) -> tuple[list[IssueCore], list[Link]]:
     """Generate ``n`` issues in id order, plus issue links between them."""
     rng = random.Random(f"{seed}:issues")
     live = [(k, w) for k, _n, _t, w, archived in PROJECT_SPECS if not archived and w > 0]
@@ -99,7 +104,9 @@ def generate_issues(seed: int, n: int, ref: Reference, boards: list[Board], star
             if epics[project] and rng.random() < 0.5:
                 parent = rng.choice(epics[project][-10:])
         done = rng.random() < min(0.9, (start_ms - updated) / span * 1.8 + 0.1)
-        status = rng.choice(["10001", "10001", "10103"]) if done else rng.choice(["10000", "3", "10101", "10102"])
+        status = (
+            rng.choice(["10001", "10001", "10103"]) if done else rng.choice(["10000", "3", "10101", "10102"])
+        )
         n_hist = 130 + pos % 20 if _heavy(pos, HEAVY_HISTORIES) else rng.randint(1, 8)
         n_comm = 120 + pos % 15 if _heavy(pos, HEAVY_COMMENTS) else rng.choice([0, 0, 1, 1, 2, 3, 5])
         n_work = 25 + pos % 5 if _heavy(pos, HEAVY_WORKLOGS) else rng.choice([0, 0, 0, 1, 2, 3])
@@ -113,12 +120,24 @@ def generate_issues(seed: int, n: int, ref: Reference, boards: list[Board], star
                 sprint_ids = (prev.id, sprint.id) if carried and prev else (sprint.id,)
         labels = tuple(sorted(rng.sample(LABELS, rng.choice([0, 0, 1, 2]))))
         core = IssueCore(
-            id=iid, key="", project=project, type_id=type_id, status_id=status,
-            priority_id=rng.choice(["1", "2", "3", "3", "3", "4", "5"]), created_ms=created,
-            updated_ms=updated, reporter=rng.choice(humans),
-            assignee=None if rng.random() < 0.15 else rng.randrange(n_users), parent_id=parent,
-            n_hist=n_hist, n_comm=n_comm, n_work=n_work, has_dev=rng.random() < 0.34,
-            sprint_ids=sprint_ids, labels=labels)
+            id=iid,
+            key="",
+            project=project,
+            type_id=type_id,
+            status_id=status,
+            priority_id=rng.choice(["1", "2", "3", "3", "3", "4", "5"]),
+            created_ms=created,
+            updated_ms=updated,
+            reporter=rng.choice(humans),
+            assignee=None if rng.random() < 0.15 else rng.randrange(n_users),
+            parent_id=parent,
+            n_hist=n_hist,
+            n_comm=n_comm,
+            n_work=n_work,
+            has_dev=rng.random() < 0.34,
+            sprint_ids=sprint_ids,
+            labels=labels,
+        )
         # About 1.5% of issues were moved from another project: their old key leaves a gap there.
         if len(keys) > 1 and pos > 6 and (rng.random() < 0.015 or pos == MOVED_POSITION):
             source = rng.choice([k for k in keys if k != project])

@@ -40,8 +40,13 @@ STATUS_SPECS = [
     ("10103", "Won't Do", 3),
 ]
 
-PRIORITY_SPECS = [("1", "Highest", "#d04437"), ("2", "High", "#f15C75"), ("3", "Medium", "#f79232"),
-                  ("4", "Low", "#707070"), ("5", "Lowest", "#999999")]
+PRIORITY_SPECS = [
+    ("1", "Highest", "#d04437"),
+    ("2", "High", "#f15C75"),
+    ("3", "Medium", "#f79232"),
+    ("4", "Low", "#707070"),
+    ("5", "Lowest", "#999999"),
+]
 
 # (id, name, subtask, hierarchyLevel)
 ISSUE_TYPE_SPECS = [
@@ -52,27 +57,83 @@ ISSUE_TYPE_SPECS = [
     ("10004", "Sub-task", True, -1),
 ]
 
-RESOLUTION_SPECS = [("10000", "Done"), ("10001", "Won't Do"), ("10002", "Duplicate"),
-                    ("10003", "Cannot Reproduce")]
+RESOLUTION_SPECS = [
+    ("10000", "Done"),
+    ("10001", "Won't Do"),
+    ("10002", "Duplicate"),
+    ("10003", "Cannot Reproduce"),
+]
 
-LINK_TYPE_SPECS = [("10000", "Blocks", "is blocked by", "blocks"),
-                   ("10001", "Cloners", "is cloned by", "clones"),
-                   ("10002", "Duplicate", "is duplicated by", "duplicates"),
-                   ("10003", "Relates", "relates to", "relates to")]
+LINK_TYPE_SPECS = [
+    ("10000", "Blocks", "is blocked by", "blocks"),
+    ("10001", "Cloners", "is cloned by", "clones"),
+    ("10002", "Duplicate", "is duplicated by", "duplicates"),
+    ("10003", "Relates", "relates to", "relates to"),
+]
 
-FIRST_NAMES = ["Sam", "Dana", "Lee", "Ana", "Jörg", "Mei", "Olu", "Priya", "Kenji", "Sofía", "Ivan", "Zoë",
-               "Ahmed", "Chloé", "Björn", "Ngozi", "Tomás", "Yuki", "Lars", "Fatima"]
-LAST_NAMES = ["Park", "Lee", "Müller", "Chen", "Okafor", "Sharma", "Tanaka", "García", "Petrov", "Dubois",
-              "Novak", "Rossi", "Kowalski", "Haddad", "Silva", "Andersson", "Nakamura", "O'Brien"]
-TIME_ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "America/Los_Angeles", "Asia/Kolkata",
-              "Australia/Sydney", "UTC"]
+FIRST_NAMES = [
+    "Sam",
+    "Dana",
+    "Lee",
+    "Ana",
+    "Jörg",
+    "Mei",
+    "Olu",
+    "Priya",
+    "Kenji",
+    "Sofía",
+    "Ivan",
+    "Zoë",
+    "Ahmed",
+    "Chloé",
+    "Björn",
+    "Ngozi",
+    "Tomás",
+    "Yuki",
+    "Lars",
+    "Fatima",
+]
+LAST_NAMES = [
+    "Park",
+    "Lee",
+    "Müller",
+    "Chen",
+    "Okafor",
+    "Sharma",
+    "Tanaka",
+    "García",
+    "Petrov",
+    "Dubois",
+    "Novak",
+    "Rossi",
+    "Kowalski",
+    "Haddad",
+    "Silva",
+    "Andersson",
+    "Nakamura",
+    "O'Brien",
+]
+TIME_ZONES = [
+    "Europe/Berlin",
+    "America/New_York",
+    "Asia/Tokyo",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "UTC",
+]
 
 # Custom fields: (role, name, schema type, items, custom type suffix or full key, clause extra)
 CUSTOM_FIELD_SPECS: list[tuple[str, str, str, str | None, str]] = [
     ("sprint", "Sprint", "array", "json", "com.pyxis.greenhopper.jira:gh-sprint"),
     ("story_points", "Story point estimate", "number", None, "com.pyxis.greenhopper.jira:jsw-story-points"),
-    ("development", "Development", "any", None,
-     "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf"),
+    (
+        "development",
+        "Development",
+        "any",
+        None,
+        "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf",
+    ),
     ("rank", "Rank", "any", None, "com.pyxis.greenhopper.jira:gh-lexo-rank"),
     ("team", "Team (select)", "option", None, CFT + "select"),
     ("platforms", "Platforms", "array", "option", CFT + "multiselect"),
@@ -89,9 +150,11 @@ CUSTOM_FIELD_SPECS: list[tuple[str, str, str, str | None, str]] = [
 
 TEAM_OPTIONS = [("12000", "Core"), ("12001", "Growth"), ("12002", "Platform"), ("12003", "Données")]
 PLATFORM_OPTIONS = [("12010", "iOS"), ("12011", "Android"), ("12012", "Web"), ("12013", "API")]
-REGIONS = [("12020", "EMEA", [("12021", "Berlin"), ("12022", "Paris")]),
-           ("12023", "APAC", [("12024", "東京"), ("12025", "Sydney")]),
-           ("12026", "AMER", [("12027", "Austin"), ("12028", "São Paulo")])]
+REGIONS = [
+    ("12020", "EMEA", [("12021", "Berlin"), ("12022", "Paris")]),
+    ("12023", "APAC", [("12024", "東京"), ("12025", "Sydney")]),
+    ("12026", "AMER", [("12027", "Austin"), ("12028", "São Paulo")]),
+]
 
 SYSTEM_FIELDS: list[tuple[str, str, bool, dict[str, Any]]] = [
     ("summary", "Summary", True, {"type": "string", "system": "summary"}),
@@ -99,8 +162,12 @@ SYSTEM_FIELDS: list[tuple[str, str, bool, dict[str, Any]]] = [
     ("issuetype", "Issue Type", True, {"type": "issuetype", "system": "issuetype"}),
     ("project", "Project", True, {"type": "project", "system": "project"}),
     ("status", "Status", True, {"type": "status", "system": "status"}),
-    ("statuscategorychangedate", "Status Category Changed", True,
-     {"type": "datetime", "system": "statuscategorychangedate"}),
+    (
+        "statuscategorychangedate",
+        "Status Category Changed",
+        True,
+        {"type": "datetime", "system": "statuscategorychangedate"},
+    ),
     ("priority", "Priority", True, {"type": "priority", "system": "priority"}),
     ("resolution", "Resolution", True, {"type": "resolution", "system": "resolution"}),
     ("resolutiondate", "Resolved", True, {"type": "datetime", "system": "resolutiondate"}),
@@ -158,7 +225,9 @@ def make_users(seed: int, n_issues: int, base_url: str) -> list[dict[str, Any]]:
         seen.add(acc)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         kind = "app" if i % 11 == 10 else ("customer" if i % 17 == 16 else "atlassian")
-        name = f"{first} {last}" if kind != "app" else f"{rng.choice(['Automation', 'GitHub', 'Slack'])} Bot {i}"
+        name = (
+            f"{first} {last}" if kind != "app" else f"{rng.choice(['Automation', 'GitHub', 'Slack'])} Bot {i}"
+        )
         user: dict[str, Any] = {
             "self": f"{base_url}/rest/api/3/user?accountId={acc}",
             "accountId": acc,
@@ -183,9 +252,20 @@ def make_fields(seed: int) -> tuple[list[dict[str, Any]], dict[str, str]]:
     ids = rng.sample(range(base, base + 400), len(CUSTOM_FIELD_SPECS))
     out: list[dict[str, Any]] = []
     for fid, name, navigable, sys_schema in SYSTEM_FIELDS:
-        out.append({"id": fid, "key": fid, "name": name, "custom": False, "orderable": fid not in
-                    ("created", "updated", "status", "creator", "resolutiondate", "subtasks"),
-                    "navigable": navigable, "searchable": True, "clauseNames": [fid], "schema": sys_schema})
+        out.append(
+            {
+                "id": fid,
+                "key": fid,
+                "name": name,
+                "custom": False,
+                "orderable": fid
+                not in ("created", "updated", "status", "creator", "resolutiondate", "subtasks"),
+                "navigable": navigable,
+                "searchable": True,
+                "clauseNames": [fid],
+                "schema": sys_schema,
+            }
+        )
     cf: dict[str, str] = {}
     for (role, name, typ, items, custom), num in zip(CUSTOM_FIELD_SPECS, ids, strict=True):
         fid = f"customfield_{num}"
@@ -196,9 +276,19 @@ def make_fields(seed: int) -> tuple[list[dict[str, Any]], dict[str, str]]:
         clauses = [f"cf[{num}]", name]
         if role == "development":
             clauses.append("development")
-        out.append({"id": fid, "key": fid, "name": name, "custom": True,
-                    "orderable": True, "navigable": True, "searchable": True, "clauseNames": clauses,
-                    "schema": schema})
+        out.append(
+            {
+                "id": fid,
+                "key": fid,
+                "name": name,
+                "custom": True,
+                "orderable": True,
+                "navigable": True,
+                "searchable": True,
+                "clauseNames": clauses,
+                "schema": schema,
+            }
+        )
     return out, cf
 
 
@@ -209,11 +299,21 @@ def make_reference(seed: int, n_issues: int, base_url: str) -> Reference:
     for i, (key, name, ptype, _w, archived) in enumerate(PROJECT_SPECS):
         pid = str(10000 + i)
         project: dict[str, Any] = {
-            "self": f"{api}/project/{pid}", "id": pid, "key": key, "name": name,
-            "projectTypeKey": ptype, "simplified": i % 2 == 1, "style": "next-gen" if i % 2 else "classic",
-            "isPrivate": False, "avatarUrls": {"48x48": f"{base_url}/avatar/project/{pid}.png"},
-            "projectCategory": {"self": f"{api}/projectCategory/10000", "id": "10000", "name": "Engineering",
-                                "description": "Engineering projects"},
+            "self": f"{api}/project/{pid}",
+            "id": pid,
+            "key": key,
+            "name": name,
+            "projectTypeKey": ptype,
+            "simplified": i % 2 == 1,
+            "style": "next-gen" if i % 2 else "classic",
+            "isPrivate": False,
+            "avatarUrls": {"48x48": f"{base_url}/avatar/project/{pid}.png"},
+            "projectCategory": {
+                "self": f"{api}/projectCategory/10000",
+                "id": "10000",
+                "name": "Engineering",
+                "description": "Engineering projects",
+            },
         }
         if archived:
             project["archived"] = True
@@ -226,20 +326,48 @@ def make_reference(seed: int, n_issues: int, base_url: str) -> Reference:
     cats = {c["id"]: c for c in STATUS_CATEGORIES}
     ref.status_categories = [dict(c, self=f"{api}/statuscategory/{c['id']}") for c in STATUS_CATEGORIES]
     for sid, name, cat in STATUS_SPECS:
-        ref.statuses.append({
-            "self": f"{api}/status/{sid}", "description": f"{name} status", "iconUrl": f"{base_url}/s.png",
-            "name": name, "untranslatedName": name, "id": sid,
-            "statusCategory": dict(cats[cat], self=f"{api}/statuscategory/{cat}")})
+        ref.statuses.append(
+            {
+                "self": f"{api}/status/{sid}",
+                "description": f"{name} status",
+                "iconUrl": f"{base_url}/s.png",
+                "name": name,
+                "untranslatedName": name,
+                "id": sid,
+                "statusCategory": dict(cats[cat], self=f"{api}/statuscategory/{cat}"),
+            }
+        )
     ref.status_by_id = {s["id"]: s for s in ref.statuses}
-    ref.priorities = [{"self": f"{api}/priority/{pid}", "statusColor": color, "description": name,
-                       "iconUrl": f"{base_url}/p/{pid}.svg", "name": name, "id": pid}
-                      for pid, name, color in PRIORITY_SPECS]
-    ref.issue_types = [{"self": f"{api}/issuetype/{tid}", "id": tid, "description": f"A {name.lower()}",
-                        "iconUrl": f"{base_url}/t/{tid}.svg", "name": name,
-                        "subtask": sub, "avatarId": 10300 + int(tid) % 100, "hierarchyLevel": level}
-                       for tid, name, sub, level in ISSUE_TYPE_SPECS]
-    ref.resolutions = [{"self": f"{api}/resolution/{rid}", "id": rid, "description": name, "name": name}
-                       for rid, name in RESOLUTION_SPECS]
-    ref.link_types = [{"id": lid, "name": name, "inward": inward, "outward": outward,
-                       "self": f"{api}/issueLinkType/{lid}"} for lid, name, inward, outward in LINK_TYPE_SPECS]
+    ref.priorities = [
+        {
+            "self": f"{api}/priority/{pid}",
+            "statusColor": color,
+            "description": name,
+            "iconUrl": f"{base_url}/p/{pid}.svg",
+            "name": name,
+            "id": pid,
+        }
+        for pid, name, color in PRIORITY_SPECS
+    ]
+    ref.issue_types = [
+        {
+            "self": f"{api}/issuetype/{tid}",
+            "id": tid,
+            "description": f"A {name.lower()}",
+            "iconUrl": f"{base_url}/t/{tid}.svg",
+            "name": name,
+            "subtask": sub,
+            "avatarId": 10300 + int(tid) % 100,
+            "hierarchyLevel": level,
+        }
+        for tid, name, sub, level in ISSUE_TYPE_SPECS
+    ]
+    ref.resolutions = [
+        {"self": f"{api}/resolution/{rid}", "id": rid, "description": name, "name": name}
+        for rid, name in RESOLUTION_SPECS
+    ]
+    ref.link_types = [
+        {"id": lid, "name": name, "inward": inward, "outward": outward, "self": f"{api}/issueLinkType/{lid}"}
+        for lid, name, inward, outward in LINK_TYPE_SPECS
+    ]
     return ref
