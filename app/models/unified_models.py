@@ -1,4 +1,4 @@
-"""The metadata database: integrations, jobs, their events and the sync state (docs/contracts.md section 4).
+"""The metadata database: integrations, jobs, their events, the sync state and dev-data fingerprints.
 
 Deleting an integration deletes its jobs, events and sync state (``ON DELETE CASCADE``); the API refuses
 the delete while a job is queued or running.
@@ -121,4 +121,21 @@ class SyncState(Base):
     stream: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
     watermark: Mapped[datetime | None] = mapped_column()
     cursor: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DevFingerprint(Base):
+    """The fingerprint of an issue's Development field as last loaded, so unchanged dev data is not re-read.
+
+    Linking commits or pull requests does not bump ``updated``; comparing this hash of the field's summary
+    tells which issues' development data actually changed since the warehouse last received it.
+    """
+
+    __tablename__ = "dev_fingerprints"
+
+    integration_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True
+    )
+    issue_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -18,7 +18,7 @@ from app.core.migrate import alembic_config, current_revision, head_revision, up
 from app.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"integrations", "jobs", "job_events", "sync_state"}
+TABLES = {"integrations", "jobs", "job_events", "sync_state", "dev_fingerprints"}
 
 
 def _diff(url: str) -> list[object]:
@@ -47,6 +47,10 @@ def test_expected_indexes_exist(db_url: str) -> None:
     event_indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("job_events")}
     assert ("job_id", "id") in event_indexes
     assert inspector.get_pk_constraint("sync_state")["constrained_columns"] == ["integration_id", "stream"]
+    assert inspector.get_pk_constraint("dev_fingerprints")["constrained_columns"] == [
+        "integration_id",
+        "issue_id",
+    ]
     engine.dispose()
 
 
