@@ -35,6 +35,7 @@ from app.core.errors import ConfigError
 
 Deployment = Literal["cloud", "server"]
 JiraAuth = Literal["basic", "bearer"]
+DevRefresh = Literal["open", "all", "none"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -106,16 +107,21 @@ class Settings(BaseSettings):
     jira_cron: str | None = None
 
     # --- pipeline knobs --------------------------------------------------------------------------
-    batch_rows: int = Field(default=5000, ge=1)
+    # A batch is loaded at ``batch_issues`` issues; ``batch_rows`` (all tables) caps its memory.
+    batch_issues: int = Field(default=1000, ge=1)
+    batch_rows: int = Field(default=50_000, ge=1)
     batch_seconds: float = Field(default=30.0, gt=0)
     dq_max_failure_ratio: float = Field(default=0.01, ge=0, le=1)
     jira_max_in_flight: int = Field(default=8, ge=1, le=256)
     jira_timeout_seconds: float = Field(default=30.0, gt=0)
     overlap_minutes: int = Field(default=5, ge=0)
+    dev_refresh: DevRefresh = "open"
     scheduler_enabled: bool = True
     worker_enabled: bool = True
     worker_count: int = Field(default=1, ge=1, le=32)
-    heartbeat_stale_seconds: int = Field(default=120, ge=10)
+    # Short values (down to 2 s) keep crash tests fast; production wants minutes.
+    heartbeat_stale_seconds: int = Field(default=120, ge=2)
+    scheduler_resync_seconds: float = Field(default=30.0, gt=0)
 
     # --- validators ------------------------------------------------------------------------------
     @field_validator("cors_origins", "jira_projects", mode="before")

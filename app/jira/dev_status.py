@@ -15,6 +15,7 @@ responses, 403 (the account lacks "View development tools") and 404 (no dev inte
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 from typing import Any
@@ -92,6 +93,26 @@ def parse_dev_summary(value: Any) -> dict[str, Any] | None:
         payload = payload["cachedValue"]
     summary = payload.get("summary")
     return summary if isinstance(summary, dict) else None
+
+
+_STALE_FLAG = re.compile(r'"?isStale"?\s*[:=]\s*(?:true|false)\s*,?', re.IGNORECASE)
+
+
+def dev_fingerprint(value: Any) -> str | None:
+    """A hash of the Development field's summary (counts, states, ``lastUpdated``), or None without dev data.
+
+    It changes when commits, pull requests, branches, builds or deployments are linked or change state,
+    which ``updated`` does not show. Volatile parts outside the summary (``isStale``) are left out so an
+    unchanged summary keeps its fingerprint; an unparsable value is hashed as text, without the flag.
+    """
+    if not has_dev_data(value):
+        return None
+    summary = parse_dev_summary(value)
+    if summary is not None:
+        text = json.dumps(summary, sort_keys=True, separators=(",", ":"), default=str)
+    else:
+        text = _STALE_FLAG.sub("", value if isinstance(value, str) else json.dumps(value, sort_keys=True))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _instance_types(summary: dict[str, Any], *data_types: str) -> list[str]:

@@ -17,12 +17,19 @@ from app.core.errors import JiraBadRequestError, JiraNotFoundError, JiraPermissi
 from app.jira import streams as s
 from app.jira.client import JiraClient
 from app.jira.dev_status import DevStatusFetcher, find_dev_field
-from app.jira.incremental import DEFAULT_OVERLAP, quote_jql
+from app.jira.incremental import DEFAULT_OVERLAP, and_jql, quote_jql
 from app.jira.paginators import TimeCursor
 from app.jira.search import IssuePage, scan_partition
 from app.jira.streams import Stream, read_all, read_stream
 
-__all__ = ["IssuePage", "census", "deleted_worklogs", "issue_pages", "reference_streams"]
+__all__ = [
+    "IssuePage",
+    "census",
+    "deleted_worklogs",
+    "dev_field_values",
+    "issue_pages",
+    "reference_streams",
+]
 
 _FIELDS_CACHE = "fields"
 
@@ -115,6 +122,7 @@ async def issue_pages(
     projects: list[str],
     overlap: timedelta = DEFAULT_OVERLAP,
     partitions_at_once: int | None = None,
+    extra_jql: str | None = None,
 ) -> AsyncIterator[IssuePage]:
     """Yield complete issue pages of every project partition, several partitions scanned concurrently.
 
@@ -122,6 +130,7 @@ async def issue_pages(
     requested) or field names to request. ``since`` maps a partition (``"KEY"`` or ``"issues:KEY"``) to its
     watermark (None or absent: full scan). Pages of one partition come in ``updated ASC, id ASC`` order;
     partitions interleave. The first error of any partition stops the whole scan and is raised.
+    ``extra_jql`` narrows every partition's scan (ANDed with the integration's filter).
     """
     records = [f for f in fields_list or [] if isinstance(f, dict)]
     dev = DevStatusFetcher(client, find_dev_field(records or await site_fields(client)))
@@ -135,7 +144,14 @@ async def issue_pages(
         try:
             async with gate:
                 pages = scan_partition(
-                    client, project, since=start, until=until, dev=dev, fields=fields, overlap=overlap
+                    client,
+                    project,
+                    since=start,
+                    until=until,
+                    dev=dev,
+                    fields=fields,
+                    overlap=overlap,
+                    extra_jql=extra_jql,
                 )
                 async with contextlib.aclosing(pages) as scan:
                     async for page in scan:
@@ -194,3 +210,22 @@ async def census(client: JiraClient, project_key: str) -> set[str] | None:
     if not await project_visible(client, project_key):
         return None  # access lost during the census: the list may be partial
     return ids
+
+
+async def dev_field_values(
+    client: JiraClient, project_key: str, *, field_id: str, extra_jql: str | None = None
+) -> dict[str, Any]:
+    """``{issue id: Development field value}`` of the project's issues matching ``extra_jql``.
+
+    Asks for ``id`` and the Development field only, so a page is cheap (no changelog, no children, no
+    dev-status calls): the caller compares the values with what it loaded before.
+    """
+    stream = s.CENSUS_JQL if client.site.deployment == "cloud" else s.CENSUS_SERVER
+    jql = " AND ".join(
+        part for part in (f"project = {quote_jql(project_key)}", and_jql(client.site.jql, extra_jql)) if part
+    )
+    values: dict[str, Any] = {}
+    async for records in read_stream(client, stream, params={"jql": jql, "fields": ["id", field_id]}):
+        for record in records:
+            values[str(record["id"])] = (record.get("fields") or {}).get(field_id)
+    return values

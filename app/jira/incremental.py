@@ -61,6 +61,14 @@ def strip_order_by(jql: str) -> str:
     return (jql[: match.start()] if match else jql).strip()
 
 
+def and_jql(*filters: str | None) -> str | None:
+    """The conjunction of the non-empty ``filters`` (each parenthesised, ORDER BY dropped), or None."""
+    parts = [strip_order_by(f) for f in filters if f and f.strip()]
+    parts = [p for p in parts if p]
+    # Each part parenthesised: an OR inside one filter must not escape into the conjunction.
+    return " AND ".join(f"({p})" for p in parts) if parts else None
+
+
 def partition_jql(
     project: str,
     *,

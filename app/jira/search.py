@@ -17,7 +17,7 @@ from typing import Any
 from app.jira.children import completion_tasks
 from app.jira.client import JiraClient
 from app.jira.dev_status import DevStatusFetcher
-from app.jira.incremental import DEFAULT_OVERLAP, max_updated, partition_jql
+from app.jira.incremental import DEFAULT_OVERLAP, and_jql, max_updated, partition_jql
 from app.jira.streams import SEARCH_JQL, SEARCH_SERVER, read_stream
 
 
@@ -76,9 +76,15 @@ async def scan_partition(
     dev: DevStatusFetcher,
     fields: list[str],
     overlap: timedelta = DEFAULT_OVERLAP,
+    extra_jql: str | None = None,
 ) -> AsyncGenerator[IssuePage, None]:
-    """Yield the complete, non-empty pages of one project's issues updated in ``[since - overlap, until]``."""
-    jql = partition_jql(project, since=since, until=until, overlap=overlap, extra_jql=client.site.jql)
+    """Yield the complete, non-empty pages of one project's issues updated in ``[since - overlap, until]``.
+
+    ``extra_jql`` narrows the scan further (ANDed with the integration's own filter).
+    """
+    jql = partition_jql(
+        project, since=since, until=until, overlap=overlap, extra_jql=and_jql(client.site.jql, extra_jql)
+    )
     stream = SEARCH_JQL if client.site.deployment == "cloud" else SEARCH_SERVER
     pending: asyncio.Task[list[dict[str, Any]]] | None = None
     try:

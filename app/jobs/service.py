@@ -72,7 +72,7 @@ async def start_background(app: FastAPI) -> None:
             task = asyncio.create_task(worker.run_forever(background.stop), name=f"worker {worker.worker_id}")
             background.tasks.append(task)
     if settings.scheduler_enabled:
-        scheduler = JobScheduler(engine, settings)
+        scheduler = JobScheduler(engine, settings, resync_seconds=settings.scheduler_resync_seconds)
         await scheduler.start()
         background.scheduler = scheduler
         app.state.scheduler = scheduler

@@ -234,12 +234,14 @@ class JobWorker:
                 mode=job.mode,  # type: ignore[arg-type]
                 projects=tuple(params.get("projects") or ()),
                 jql=params.get("jql") or None,
+                batch_issues=self.settings.batch_issues,
                 batch_rows=self.settings.batch_rows,
                 batch_seconds=self.settings.batch_seconds,
                 max_in_flight=self.settings.jira_max_in_flight,
                 timeout=self.settings.jira_timeout_seconds,
                 overlap_minutes=self.settings.overlap_minutes,
                 max_failure_ratio=self.settings.dq_max_failure_ratio,
+                dev_refresh=self.settings.dev_refresh,
             )
             state = SyncStateStore(session_factory(self.engine), integration.id)
         return request, state

@@ -63,6 +63,11 @@ class SyncStateStore:
         self._session_factory = session_factory
         self.integration_id = integration_id
 
+    @property
+    def session_factory(self) -> Callable[[], Session]:
+        """The factory of the store's sessions (other per-integration stores share it)."""
+        return self._session_factory
+
     def all(self) -> dict[str, Checkpoint]:
         """Every checkpoint of the integration, by stream name."""
         with self._session_factory() as session:
@@ -176,13 +181,17 @@ class RunProgress:
 
 
 class RowBuffer:
-    """Rows waiting for the next batch, per table, with the positions they will let the checkpoints reach."""
+    """Rows waiting for the next batch, per table, with the positions they will let the checkpoints reach.
+
+    ``size`` counts rows of all tables, ``issues`` the raw issues they came from.
+    """
 
     def __init__(self) -> None:
         self.rows: Rows = {}
         self.raw_issues: list[dict[str, Any]] = []
         self.positions: dict[str, datetime] = {}
         self.size = 0
+        self.issues = 0
 
     def empty(self) -> bool:
         """True when nothing waits."""
@@ -203,6 +212,7 @@ class RowBuffer:
                 self.size += len(table_rows)
         if raw_issues:
             self.raw_issues.extend(raw_issues)
+            self.issues += len(raw_issues)
         if stream is not None and position is not None:
             position = as_utc(position)
             assert position is not None
@@ -213,7 +223,7 @@ class RowBuffer:
     def take(self) -> tuple[Rows, list[dict[str, Any]], dict[str, datetime]]:
         """Hand over and forget everything buffered."""
         taken = (self.rows, self.raw_issues, self.positions)
-        self.rows, self.raw_issues, self.positions, self.size = {}, [], {}, 0
+        self.rows, self.raw_issues, self.positions, self.size, self.issues = {}, [], {}, 0, 0
         return taken
 
 
