@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import structlog
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,6 +61,17 @@ def _name_taken(session: Session, name: str, exclude_id: int | None = None) -> b
     return session.scalars(query).first() is not None
 
 
+def _schedules_changed(request: Request) -> None:
+    """Have the scheduler follow an integration change now rather than at its next periodic re-sync."""
+    scheduler = getattr(request.app.state, "scheduler", None)
+    if scheduler is None:
+        return
+    try:
+        scheduler.request_sync()
+    except Exception:  # the change is committed; the periodic re-sync still applies it
+        log.warning("scheduler_sync_request_failed", exc_info=True)
+
+
 def _flush(session: Session, name: str) -> None:
     # The check above is a courtesy; the unique constraint is the real guard against a concurrent twin.
     try:
@@ -85,7 +96,7 @@ def list_integrations(
 
 @router.post("", response_model=IntegrationOut, status_code=status.HTTP_201_CREATED)
 def create_integration(
-    body: IntegrationCreate, session: SessionDep, settings: SettingsDep, user: AdminUser
+    body: IntegrationCreate, request: Request, session: SessionDep, settings: SettingsDep, user: AdminUser
 ) -> IntegrationOut:
     """Create an integration; the token is encrypted at rest and never returned."""
     if _name_taken(session, body.name):
@@ -99,6 +110,7 @@ def create_integration(
     # Commit before answering: a client acting on the 201 at once must find the row.
     session.commit()
     log.info("integration_created", integration_id=integration.id, name=integration.name, by=user.subject)
+    _schedules_changed(request)
     return to_out(integration)
 
 
@@ -110,7 +122,12 @@ def get_integration(integration_id: int, session: SessionDep, _user: CurrentUser
 
 @router.patch("/{integration_id}", response_model=IntegrationOut)
 def update_integration(
-    integration_id: int, body: IntegrationUpdate, session: SessionDep, settings: SettingsDep, user: AdminUser
+    integration_id: int,
+    body: IntegrationUpdate,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: AdminUser,
 ) -> IntegrationOut:
     """Change the fields sent; sending ``token`` replaces the stored token."""
     integration = _get_or_404(session, integration_id)
@@ -138,11 +155,14 @@ def update_integration(
         fields=sorted(changes) + (["token"] if body.token is not None else []),
         by=user.subject,
     )
+    _schedules_changed(request)
     return to_out(integration)
 
 
 @router.delete("/{integration_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_integration(integration_id: int, session: SessionDep, user: AdminUser) -> Response:
+def delete_integration(
+    integration_id: int, request: Request, session: SessionDep, user: AdminUser
+) -> Response:
     """Delete an integration with its jobs and sync state (409 while one of its jobs is active)."""
     integration = _get_or_404(session, integration_id)
     active = session.scalars(
@@ -155,4 +175,5 @@ def delete_integration(integration_id: int, session: SessionDep, user: AdminUser
     session.delete(integration)
     session.commit()
     log.info("integration_deleted", integration_id=integration_id, by=user.subject)
+    _schedules_changed(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
