@@ -45,9 +45,16 @@ async def _candidates(
     client: JiraClient, keys: list[str], field_id: str, jql: str
 ) -> dict[str, tuple[str, str]]:
     """``{issue id: (project key, fingerprint)}`` of every issue the listing JQL matches."""
-    listings = await asyncio.gather(
-        *(dev_field_values(client, key, field_id=field_id, extra_jql=jql) for key in keys)
-    )
+    try:
+        # A task group: the first failing listing cancels the others instead of leaving them running.
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(dev_field_values(client, key, field_id=field_id, extra_jql=jql))
+                for key in keys
+            ]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    listings = [task.result() for task in tasks]
     found: dict[str, tuple[str, str]] = {}
     for key, values in zip(keys, listings, strict=True):
         for issue_id, value in values.items():
