@@ -100,3 +100,12 @@ def test_client_notices_reach_the_job_events_and_stats(world, meta_engine):
     refused = [n for n in stats["notices"] if "View development tools" in n]
     assert len(refused) == 1
     assert warnings.count(refused[0]) == 1  # reported once, not once per issue
+
+
+def test_the_worker_runs_with_the_batch_and_dev_refresh_settings(meta_engine, db_url, tmp_path):
+    settings = make_settings(db_url, tmp_path, batch_issues=7, batch_rows=900, dev_refresh="none")
+    integration = add_integration(meta_engine, settings.encryption_key_value)
+    with session_scope(meta_engine) as s:
+        job_id = jira_job.enqueue_job(s, integration_id=integration, mode="incremental", trigger="api").id
+    request, _state = JobWorker(meta_engine, settings)._prepare(job_id, None)
+    assert (request.batch_issues, request.batch_rows, request.dev_refresh) == (7, 900, "none")
