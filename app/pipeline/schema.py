@@ -202,6 +202,11 @@ _TABLE_LIST: list[Table] = [
            [_s("job_id"), _s("check_name"), _s("table_name"), _s("status"), _i("failing_rows"),
             _i("checked_rows"), _j("details")],
            ("job_id", "check_name", "table_name")),
+    # Each batch's own check results; dq_results is their sum per job, recomputed by every load.
+    _table("dq_batch_results",
+           [_s("job_id"), _i("batch_no"), _s("check_name"), _s("table_name"), _s("status"),
+            _i("failing_rows"), _i("checked_rows"), _j("details")],
+           ("job_id", "batch_no", "check_name", "table_name")),
     _table("quarantine", [_s("job_id"), _s("entity"), _s("entity_id"), _s("reason"), _j("raw")],
            ("job_id", "entity", "entity_id")),
 ]
@@ -213,7 +218,7 @@ TABLES: dict[str, Table] = {t.name: t for t in _TABLE_LIST}
 CHILD_TABLES: tuple[str, ...] = tuple(t.name for t in _TABLE_LIST if t.parent == "issues")
 
 #: Tables written by the loader itself (not produced by transform).
-META_TABLES: tuple[str, ...] = ("load_audit", "dq_results", "quarantine")
+META_TABLES: tuple[str, ...] = ("load_audit", "dq_results", "dq_batch_results", "quarantine")
 
 #: Reference tables: merged by primary key, no version (Jira gives none), newest load wins.
 REFERENCE_TABLES: tuple[str, ...] = tuple(

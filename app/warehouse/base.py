@@ -63,6 +63,10 @@ class Warehouse(Protocol):
         """Ids of the issues not marked deleted (of one project when ``project_key`` is given)."""
         ...
 
+    def quarantine_rows(self, job_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Up to ``limit`` quarantined rows of a job: ``entity, entity_id, reason, raw`` (raw JSON parsed)."""
+        ...
+
     def table_counts(self) -> dict[str, int]:
         """Row count of every table of the schema."""
         ...

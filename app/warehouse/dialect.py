@@ -208,3 +208,23 @@ def insert_values_sql(d: Dialect, schema: str, table: Table, n_rows: int) -> str
     row = "(" + ", ".join(d.param for _ in table.columns) + ")"
     names = ", ".join(c.name for c in table.columns)
     return f"INSERT INTO {schema}.{table.name} ({names}) VALUES {', '.join([row] * n_rows)}"
+
+
+_STATUS_RANK = "CASE status WHEN 'fail' THEN 2 WHEN 'warn' THEN 1 ELSE 0 END"
+
+
+def dq_summary_sql(d: Dialect, schema: str) -> str:
+    """One job's ``dq_results`` rows from its per-batch results (bind: the job id).
+
+    Failing and checked rows are summed over the batches, the status is the worst any batch had, and the
+    details are those of the latest batch that had failing rows.
+    """
+    return (
+        f"INSERT INTO {schema}.dq_results (job_id, check_name, table_name, status, failing_rows, "
+        "checked_rows, details, _synced_at, _job_id) "
+        "SELECT job_id, check_name, table_name, "
+        f"CASE MAX({_STATUS_RANK}) WHEN 2 THEN 'fail' WHEN 1 THEN 'warn' ELSE 'pass' END, "
+        "SUM(failing_rows), SUM(checked_rows), "
+        "MAX_BY(details, CASE WHEN failing_rows > 0 THEN batch_no END), MAX(_synced_at), MAX(_job_id) "
+        f"FROM {schema}.dq_batch_results WHERE job_id = {d.param} GROUP BY job_id, check_name, table_name"
+    )

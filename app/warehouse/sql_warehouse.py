@@ -13,6 +13,7 @@ One batch:
 
 from __future__ import annotations
 
+import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +32,16 @@ from app.warehouse.frames import keys_unique, to_arrow
 log = logging.getLogger(__name__)
 
 _IN_CHUNK = 1000
+
+
+def _parse_json(value: Any) -> Any:
+    # Both drivers hand JSON/VARIANT back as text (Snowflake's possibly indented).
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 class SqlWarehouse(ABC):
@@ -132,7 +143,8 @@ class SqlWarehouse(ABC):
         if quarantine:
             batch["quarantine"] = list(quarantine)
         if dq_results:
-            batch["dq_results"] = list(dq_results)
+            # Stored per batch; the job's dq_results rows are recomputed from them in the transaction.
+            batch["dq_batch_results"] = [{**r, "batch_no": batch_no} for r in dq_results]
         unknown = set(batch) - set(TABLES)
         if unknown:
             raise WarehouseError(f"rows for unknown tables: {sorted(unknown)}")
@@ -151,7 +163,11 @@ class SqlWarehouse(ABC):
                     # Each frame is dropped once staged: the batch is not held twice during the merge.
                     self._stage(table, frames.pop(name))
                 with self._transaction():
+                    if dq_results:
+                        self._forget_batch_dq(job_id, batch_no)
                     result = self._apply(batch, staged, unique)
+                    if dq_results:
+                        result["dq_results"] = self._summarise_dq(job_id, len(dq_results))
                     self._audit(result, job_id=job_id, batch_no=batch_no, started=started)
         finally:
             self._drop_stages(staged)
@@ -201,6 +217,22 @@ class SqlWarehouse(ABC):
                     rows_in=len(batch.get(name, ())), inserted=inserted, updated=0, deleted=deleted
                 )
         return result
+
+    def _forget_batch_dq(self, job_id: str, batch_no: int) -> None:
+        # A replayed batch replaces its own check results (it may report fewer checks the second time).
+        p = self.dialect.param
+        self._execute(
+            f"DELETE FROM {self._q('dq_batch_results')} WHERE job_id = {p} AND batch_no = {p}",
+            [job_id, batch_no],
+        )
+
+    def _summarise_dq(self, job_id: str, rows_in: int) -> TableResult:
+        """Rewrite the job's ``dq_results`` as the sum of its batches' results (replays count once)."""
+        deleted = self._execute(
+            f"DELETE FROM {self._q('dq_results')} WHERE job_id = {self.dialect.param}", [job_id]
+        )
+        inserted = self._execute(sql.dq_summary_sql(self.dialect, self.schema), [job_id])
+        return TableResult(rows_in=rows_in, inserted=inserted, updated=0, deleted=deleted)
 
     def _audit(
         self, result: dict[str, TableResult], *, job_id: str, batch_no: int, started: datetime
@@ -289,6 +321,20 @@ class SqlWarehouse(ABC):
                 str(r[0])
                 for r in self._query(f"SELECT issue_id FROM {self._q('issues')} WHERE {cond}", params)
             }
+
+    def quarantine_rows(self, job_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Up to ``limit`` quarantined rows of a job (``entity, entity_id, reason, raw``; raw parsed)."""
+        p = self.dialect.param
+        with self._errors():
+            found = self._query(
+                f"SELECT entity, entity_id, reason, raw FROM {self._q('quarantine')} WHERE job_id = {p} "
+                f"ORDER BY entity, entity_id LIMIT {max(0, int(limit))}",
+                [job_id],
+            )
+        return [
+            {"entity": entity, "entity_id": entity_id, "reason": reason, "raw": _parse_json(raw)}
+            for entity, entity_id, reason, raw in found
+        ]
 
     def table_counts(self) -> dict[str, int]:
         """Row count per table."""
