@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from cryptography.fernet import Fernet
 
-from app.core.database import session_factory
+from app.core.database import create_db_engine, session_factory
+from app.core.migrate import upgrade_head
 from app.jira.client import JiraSite
 from app.pipeline.run import RunRequest, run_pipeline
 from app.pipeline.state import SyncStateStore
@@ -16,6 +17,16 @@ from tests.test_jobs.conftest import add_integration
 from tests.test_jobs.helpers import RecordingSink, differences
 
 PAGE = 10  # the simulated site's search page size: a batch grows page by page
+
+
+@pytest.fixture
+def meta_engine(tmp_path):
+    """SQLite only: batching does not depend on the metadata database (the other tests cover both)."""
+    url = f"sqlite:///{tmp_path / 'meta.db'}"
+    upgrade_head(url)
+    engine = create_db_engine(url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture
