@@ -202,9 +202,15 @@ class SqlWarehouse(ABC):
             if every
             else sql.replaced_issues_sql(self.schema, TABLES["issues"])
         )
+        # Children exist only next to their stored issue: when every issue of the batch is new, no stored
+        # child belongs to one, and the DELETE (a scan of the whole child table) is skipped. Links are
+        # still deleted: a stored link of another issue may point at a new one.
+        all_new = every and issues["updated"] == 0
         for name in CHILD_TABLES:
             table = TABLES[name]
-            deleted = self._execute(sql.delete_children_sql(self.schema, table, replaced))
+            deleted = 0
+            if not all_new or table.parent_keys != (table.owner,):
+                deleted = self._execute(sql.delete_children_sql(self.schema, table, replaced))
             inserted = 0
             if name in batch:
                 inserted = self._execute(
