@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from app.jira.dev_status import detail_calls, find_dev_field, has_dev_data, parse_dev_summary
+from app.jira.dev_status import (
+    detail_calls,
+    dev_fingerprint,
+    find_dev_field,
+    has_dev_data,
+    parse_dev_summary,
+)
 
 SUMMARY = {
     "pullrequest": {
@@ -75,3 +81,24 @@ def test_development_field_is_found_by_schema_not_id() -> None:
     ]
     assert find_dev_field(fields) == "customfield_12345"
     assert find_dev_field(fields[:1]) is None
+
+
+def test_dev_fingerprint_follows_the_summary_not_the_stale_flag() -> None:
+    assert dev_fingerprint("{}") is None and dev_fingerprint(None) is None
+    base = dev_fingerprint(field_string(SUMMARY))
+    assert base is not None
+    # Same summary, other volatile wrapper (isStale) and key order: same fingerprint.
+    fresh = field_string(SUMMARY).replace('"isStale": true', '"isStale": false')
+    assert fresh != field_string(SUMMARY) and dev_fingerprint(fresh) == base
+    reordered = dict(reversed(list(SUMMARY.items())))
+    assert dev_fingerprint(field_string(reordered)) == base
+    # A new commit or pull request changes the counts, and so the fingerprint.
+    more = json.loads(json.dumps(SUMMARY))
+    more["repository"]["overall"]["count"] = 6
+    assert dev_fingerprint(field_string(more)) != base
+    opened = json.loads(json.dumps(SUMMARY))
+    opened["pullrequest"]["overall"]["state"] = "OPEN"
+    assert dev_fingerprint(field_string(opened)) != base
+    # A value whose summary cannot be parsed is still fingerprinted, without its stale flag.
+    assert dev_fingerprint("{weird, isStale=true}") == dev_fingerprint("{weird, isStale=false}")
+    assert dev_fingerprint("{weird, isStale=true}") != dev_fingerprint("{other, isStale=true}")
