@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.jira.dev_status import dev_fingerprint
@@ -28,23 +28,29 @@ def _chunks(items: list[str], size: int = _CHUNK) -> Iterable[list[str]]:
 
 def loaded_fingerprints(
     raw_issues: Iterable[dict[str, Any]], field_id: str | None, loaded_ids: set[str]
-) -> dict[str, str]:
-    """``{issue id: fingerprint}`` of the loaded issues whose development detail was fetched.
+) -> tuple[dict[str, str], set[str]]:
+    """``({issue id: fingerprint}, ids without dev data)`` of the loaded issues.
 
-    Issues whose dev-status was refused (``forbidden``/``absent``) or failed are left out, so a later run
-    still fetches their detail; so are issues the batch quarantined instead of loading.
+    Fingerprints are given only for issues whose development detail was fetched: those whose dev-status
+    was refused (``forbidden``/``absent``) or failed are left out, so a later run still fetches their
+    detail; so are issues the batch quarantined instead of loading. Issues whose Development field is
+    now empty lose their fingerprint, so dev data that comes back later is fetched again.
     """
     if not field_id:
-        return {}
+        return {}, set()
     out: dict[str, str] = {}
+    cleared: set[str] = set()
     for issue in raw_issues:
         issue_id = str(issue.get("id"))
-        if issue_id not in loaded_ids or (issue.get("devStatus") or {}).get("status") != "ok":
+        if issue_id not in loaded_ids:
             continue
+        status = (issue.get("devStatus") or {}).get("status")
         fingerprint = dev_fingerprint((issue.get("fields") or {}).get(field_id))
-        if fingerprint is not None:
+        if fingerprint is None:
+            cleared.add(issue_id)
+        elif status == "ok":
             out[issue_id] = fingerprint
-    return out
+    return out, cleared
 
 
 class DevFingerprintStore:
@@ -100,6 +106,20 @@ class DevFingerprintStore:
                     elif row.fingerprint != fingerprints[issue_id]:
                         row.fingerprint = fingerprints[issue_id]
                         row.updated_at = now
+
+    def delete_many(self, issue_ids: Iterable[str]) -> None:
+        """Forget the fingerprints of issues that no longer have development data."""
+        ids = sorted({str(i) for i in issue_ids})
+        if not ids:
+            return
+        with self._session_factory() as session, session.begin():
+            for chunk in _chunks(ids):
+                session.execute(
+                    delete(DevFingerprint).where(
+                        DevFingerprint.integration_id == self.integration_id,
+                        DevFingerprint.issue_id.in_(chunk),
+                    )
+                )
 
     def count(self) -> int:
         """How many issues of the integration have a stored fingerprint."""

@@ -90,9 +90,11 @@ class BatchLoader:
             }
             await blocking(self.state.save_many, checkpoints)
         loaded_ids = {str(r.get("issue_id")) for r in checked.rows.get("issues", [])}
-        fingerprints = loaded_fingerprints(raw_issues, self.dev_field, loaded_ids)
+        fingerprints, cleared = loaded_fingerprints(raw_issues, self.dev_field, loaded_ids)
         if fingerprints:
             await blocking(self.fingerprints.save_many, fingerprints)
+        if cleared:
+            await blocking(self.fingerprints.delete_many, cleared)
         for table, table_counts in counts.items():
             loaded = int(table_counts.get("rows_in", 0))
             self.progress.add_rows(table, loaded)

@@ -8,8 +8,10 @@ beyond those of its own ``updated`` window.
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -153,3 +155,42 @@ def test_refused_dev_status_costs_at_most_one_dev_status_request_per_incremental
     assert dev_requests <= 1
     assert any("View development tools" in n for n in result.stats["notices"])
     assert refreshed(sink) <= 200  # at most one chunk is re-read before the refusal stops the refresh
+
+
+class DevDataRemoved(httpx.AsyncBaseTransport):
+    """Real HTTP to the simulator, answering ``"{}"`` as the Development field of ``issue_id``."""
+
+    def __init__(self, issue_id: str) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.issue_id = issue_id
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method != "POST" or not request.url.path.endswith("/search/jql"):
+            return response
+        await response.aread()
+        if response.status_code != 200:
+            return response
+        body = json.loads(response.content)
+        for issue in body.get("issues", []):
+            if str(issue["id"]) == self.issue_id:
+                fields = issue.get("fields") or {}
+                for name, value in fields.items():
+                    if isinstance(value, str) and "json=" in value and "cachedValue" in value:
+                        fields[name] = "{}"
+        return httpx.Response(200, json=body)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_an_issue_whose_dev_data_is_gone_loses_its_fingerprint(world, meta_engine):
+    _sim, state, site, warehouse, integration = world()
+    run(site, warehouse, state, "job-1", "full")
+    before = stored_fingerprints(meta_engine, integration)
+    gone = sorted(before)[0]
+    request = RunRequest(job_id="job-2", site=site, mode="full")
+    sink = RecordingSink()
+    coro = run_pipeline(request, warehouse=warehouse, state=state, sink=sink, transport=DevDataRemoved(gone))
+    asyncio.run(coro)
+    assert stored_fingerprints(meta_engine, integration) == before - {gone}
