@@ -81,7 +81,7 @@ def test_sigkilled_worker_restarts_and_resumes_to_a_clean_warehouse(db_url, tmp_
             "ADMIN_PASSWORD": "admin-password-123",
             "DATABASE_URL": db_url,
             "DUCKDB_PATH": str(duckdb_path),
-            "HEARTBEAT_STALE_SECONDS": "10",
+            "HEARTBEAT_STALE_SECONDS": "5",  # short: the restarted service re-queues the job sooner
             "BATCH_ROWS": "200",
             "SCHEDULER_ENABLED": "false",
             "LOG_LEVEL": "WARNING",
