@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -27,19 +28,22 @@ ARROW_TYPES: dict[Kind, pa.DataType] = {
     "json": pa.string(),
 }
 
-# ASCII output without the circular-reference bookkeeping is the C encoder's fastest path (a quarter
-# faster on raw issues); values come from parsed JSON, so they cannot be circular.
-_dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+# orjson encodes raw issues about four times faster than the stdlib's C encoder. Arrow takes its UTF-8
+# bytes for a string column as they are. Datetimes pass through to the fallback so that quarantined rows
+# keep the stdlib's ``str()`` rendering; anything else orjson refuses (int keys, 65-bit ints) falls back
+# too.
+_ORJSON_OPTS = orjson.OPT_PASSTHROUGH_DATETIME
+_orjson_dumps = orjson.dumps
 # A ``default`` hook slows every call down by a third, so it is only the fallback (for quarantined rows,
 # which may hold datetimes).
 _dumps_any = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
-def _json_text(value: Any) -> str | None:
+def _json_text(value: Any) -> bytes | str | None:
     if value is None:
         return None
     try:
-        return _dumps(value)
+        return _orjson_dumps(value, option=_ORJSON_OPTS)
     except (TypeError, ValueError, RecursionError):
         return _dumps_any(value)
 
