@@ -70,8 +70,9 @@ def test_full_incremental_and_reconcile_through_the_api_match_the_simulator(serv
 
 
 def test_concurrent_extract_is_409_and_a_cancelled_job_leaves_a_consistent_warehouse(service_factory):
-    # A slow site (latency per request) keeps the job running long enough to be cancelled mid-way.
-    slow = {"issues": 120, "seed": 6, "latency_ms": 20, "per_issue_ms": 10, "page_cap": 20}
+    # A slow site (latency per request and per issue) keeps the job running long enough to be cancelled
+    # mid-way: the worker reads the cancel flag at most once a second.
+    slow = {"issues": 120, "seed": 6, "latency_ms": 40, "per_issue_ms": 40, "page_cap": 20}
     service = service_factory(sim_config=slow, batch_rows=200)
     first = service.extract(mode="full")
     assert first.status_code == 202
