@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -39,6 +40,10 @@ _orjson_dumps = orjson.dumps
 _dumps_any = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
+_get = dict.get
+_TS_TYPES = frozenset({datetime, type(None)})
+
+
 def _json_text(value: Any) -> bytes | str | None:
     if value is None:
         return None
@@ -50,8 +55,10 @@ def _json_text(value: Any) -> bytes | str | None:
 
 def _check_ts(table: Table, col: Column, rows: Sequence[dict[str, Any]]) -> None:
     name = col.name
-    values = [r.get(name) for r in rows]
+    values = list(map(_get, rows, repeat(name)))
     # Arrow would read a naive datetime as UTC silently; a naive value is a transform bug.
+    if set(map(type, values)) <= _TS_TYPES and all(v.tzinfo is not None for v in values if v is not None):
+        return  # the usual case, checked without a Python frame per value for the types
     bad = [v for v in values if v is not None and (type(v) is not datetime or v.tzinfo is None)]
     if bad:
         raise PayloadError(f"{table.name}.{name}: expected a timezone-aware datetime, got {bad[0]!r}")
@@ -94,7 +101,7 @@ def to_arrow(table: Table, rows: Sequence[dict[str, Any]], *, job_id: str, synce
             arrays.append(pa.repeat(pa.scalar(job_id, type=pa.string()), n))
         elif col.kind == "json":
             name = col.name
-            arrays.append(pa.array([_json_text(r.get(name)) for r in rows], type=pa.string()))
+            arrays.append(pa.array(list(map(_json_text, map(_get, rows, repeat(name)))), type=pa.string()))
         else:
             arrays.append(base.column(col.name))
     return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
