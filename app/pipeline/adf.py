@@ -195,9 +195,10 @@ def _emit(node: Any, depth: int, out: list[str]) -> None:
     if kind in ("listItem", "taskItem"):
         out.append(_item(node, depth, "- "))
         return
-    if kind in ("table", "tableRow"):
+    if kind == "table" or (kind == "tableRow" and "content" in node):
         out.append(_table({"content": [node]} if kind == "tableRow" else node, depth))
         return
+    # A contentless tableRow goes on as an unknown node (``_table`` would hand it back here forever).
     start = len(out)
     if kind in ("expand", "nestedExpand"):
         title = _attrs(node).get("title")

@@ -141,3 +141,9 @@ def test_timestamps_in_any_offset_round_trip_to_the_same_instant(instant: dateti
         parsed = to_utc(rendered)
         assert parsed == instant, rendered
         assert parsed.tzinfo is UTC
+
+
+def test_a_contentless_table_row_is_kept_as_its_text_not_an_endless_recursion() -> None:
+    doc = {"type": "doc", "content": [{"type": "table", "content": [{"type": "tableRow", "text": "x"}]}]}
+    assert adf_to_text(doc) == "x"
+    assert adf_to_text({"type": "doc", "content": [{"type": "tableRow"}]}) == ""
