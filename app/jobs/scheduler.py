@@ -6,7 +6,9 @@ editing, disabling or deleting an integration takes effect without a restart. A 
 not change is left alone, so re-syncing never postpones its next run.
 
 On PostgreSQL several replicas may run; only the one holding a session-level advisory lock (on a
-dedicated connection kept for the scheduler's lifetime) schedules. The others keep trying, so a new leader
+dedicated connection kept for the scheduler's lifetime) schedules. The lock is keyed by the metadata schema
+too (advisory locks are per database), so deployments sharing a database in separate schemas each elect
+their own leader. The others keep trying, so a new leader
 takes over when the old one dies and its connection closes.
 """
 
@@ -99,7 +101,10 @@ class JobScheduler:
                 self._release_lock()
         conn = self.engine.connect()
         got = bool(
-            conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY}).scalar()
+            conn.execute(
+                sa.text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))"),
+                {"k": ADVISORY_LOCK_KEY},
+            ).scalar()
         )
         conn.commit()
         if got:
@@ -113,7 +118,9 @@ class JobScheduler:
         if conn is None:
             return
         try:
-            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY})
+            conn.execute(
+                sa.text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))"), {"k": ADVISORY_LOCK_KEY}
+            )
             conn.commit()
         except sa.exc.DBAPIError:
             pass
