@@ -124,8 +124,9 @@ def test_a_short_schedule_fires_a_job_that_runs(service_factory):
 
 
 def test_service_shutdown_requeues_the_running_job_and_the_next_start_finishes_it(service_factory):
-    slow = {"issues": 100, "seed": 7, "latency_ms": 20, "per_issue_ms": 10, "page_cap": 20}
-    service = service_factory(sim_config=slow, batch_rows=200)
+    # Slow pages and one batch per page: the stop must land mid-job whatever the machine's speed.
+    slow = {"issues": 100, "seed": 7, "latency_ms": 20, "per_issue_ms": 40, "page_cap": 20}
+    service = service_factory(sim_config=slow, batch_rows=200, batch_issues=20)
     job_id = service.extract(mode="full").json()["job_id"]
     service.wait(job_id, lambda j: j["status"] == "running" and j["progress"].get("batches", 0) >= 2)
     service.client.__exit__(None, None, None)  # graceful stop (lifespan shutdown) mid-job

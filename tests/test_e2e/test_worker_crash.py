@@ -68,7 +68,9 @@ def poll(base: str, headers: dict[str, str], job_id: str, until, limit: float = 
 
 
 def test_sigkilled_worker_restarts_and_resumes_to_a_clean_warehouse(db_url, tmp_path, sim_factory):
-    sim = sim_factory(issues=120, seed=9, latency_ms=20, per_issue_ms=10, page_cap=20)
+    # Slow pages and one batch per page leave a wide window between the third committed batch and the end
+    # of the job, whatever the machine's speed: the kill must land mid-job.
+    sim = sim_factory(issues=120, seed=9, latency_ms=20, per_issue_ms=40, page_cap=20)
     secret, key = "z" * 48, Fernet.generate_key().decode()
     duckdb_path = tmp_path / "wh.duckdb"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JIRA_", "SNOWFLAKE_"))}
@@ -83,6 +85,7 @@ def test_sigkilled_worker_restarts_and_resumes_to_a_clean_warehouse(db_url, tmp_
             "DUCKDB_PATH": str(duckdb_path),
             "HEARTBEAT_STALE_SECONDS": "5",  # short: the restarted service re-queues the job sooner
             "BATCH_ROWS": "200",
+            "BATCH_ISSUES": "20",
             "SCHEDULER_ENABLED": "false",
             "LOG_LEVEL": "WARNING",
             "RATE_LIMIT": "100000/minute",  # the test polls the API often
