@@ -73,7 +73,7 @@ def test_concurrent_extract_is_409_and_a_cancelled_job_leaves_a_consistent_wareh
     # A slow site (latency per request and per issue) keeps the job running long enough to be cancelled
     # mid-way: the worker reads the cancel flag at most once a second.
     slow = {"issues": 120, "seed": 6, "latency_ms": 40, "per_issue_ms": 40, "page_cap": 20}
-    service = service_factory(sim_config=slow, batch_rows=200)
+    service = service_factory(sim_config=slow, batch_rows=200, batch_issues=20)
     first = service.extract(mode="full")
     assert first.status_code == 202
     job_id = first.json()["job_id"]
