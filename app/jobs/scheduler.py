@@ -54,6 +54,10 @@ class JobScheduler:
         self._lock_conn: Connection | None = None
         self.is_leader = False
         self.last_sync: datetime | None = None
+        # A request that arrives while a sync runs must not be lost (APScheduler would skip a second
+        # instance of the running job): the running sync goes round once more instead.
+        self._syncing = False
+        self._sync_requested = False
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -81,7 +85,8 @@ class JobScheduler:
 
     def request_sync(self) -> None:
         """Re-read the integrations now (call after an integration changed)."""
-        if self.scheduler.running:
+        self._sync_requested = True
+        if self.scheduler.running and not self._syncing:
             self.scheduler.modify_job(SYNC_JOB_ID, next_run_time=datetime.now(self.scheduler.timezone))
 
     def next_run(self, integration_id: int) -> datetime | None:
@@ -138,7 +143,21 @@ class JobScheduler:
         return None
 
     async def sync(self) -> None:
-        """Make the schedules match the enabled integrations (only the leader schedules)."""
+        """Make the schedules match the enabled integrations (only the leader schedules).
+
+        Repeats while :meth:`request_sync` was called during a pass, so no change is missed.
+        """
+        self._syncing = True
+        try:
+            while True:
+                self._sync_requested = False
+                await self._sync_once()
+                if not self._sync_requested:
+                    break
+        finally:
+            self._syncing = False
+
+    async def _sync_once(self) -> None:
         self.is_leader = await asyncio.to_thread(self._try_lead)
         wanted: dict[int, tuple[BaseTrigger, str]] = {}
         if self.is_leader:
