@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.gc_pause import collector_paused
 from app.pipeline.adf import adf_to_text
 from app.pipeline.schema import LINK_OWNER
 from app.pipeline.transform_dev import DEV_TABLES, dev_rows
@@ -254,6 +255,7 @@ def _updated(issue: dict[str, Any]) -> str:
     return v.isoformat() if hasattr(v, "isoformat") else ""
 
 
+@collector_paused()
 def transform_issues(issues: list[dict[str, Any]], fmap: FieldMap, *, deployment: str = "cloud") -> Rows:
     """Rows of ``issues`` and every child table for a list of complete issues.
 

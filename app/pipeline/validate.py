@@ -26,6 +26,7 @@ from itertools import repeat
 from typing import Any
 
 from app.core.errors import DataQualityError
+from app.core.gc_pause import collector_paused
 from app.pipeline.schema import CHILD_TABLES, TABLES, Table
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -226,6 +227,7 @@ def _reconcile(b: _Batch, rows: Rows, raw_issues: Iterable[dict[str, Any]]) -> N
             b.result("counts_reconcile", table, 0, checked)
 
 
+@collector_paused()
 def validate(
     rows: Rows,
     *,

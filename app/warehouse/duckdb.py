@@ -16,11 +16,19 @@ from app.warehouse.sql_warehouse import SqlWarehouse
 
 _JSON = pa.json_()
 
+#: Rows per row group of the file (DuckDB's default is 122,880). A checkpoint rewrites every row group a
+#: commit appended to, so with the default the issues table (one row group until 122,880 issues, raw JSON
+#: included) is rewritten whole at every checkpoint and a sync's checkpoints cost O(issues^2). At 2,048
+#: (the smallest DuckDB accepts, one vector) a checkpoint rewrites only the rows appended since the last
+#: one: 20,000 issues load in 2/3 of the CPU time and checkpoint cost stays flat as the tables grow.
+ROW_GROUP_SIZE = 2048
+
 
 class DuckDBWarehouse(SqlWarehouse):
     """A DuckDB file (or ``:memory:``). Opening a file another process holds raises WarehouseLockedError."""
 
     dialect = sql.DUCKDB
+    sole_writer = True  # one process holds the file's lock, and a warehouse object is used by one thread
 
     def __init__(
         self,
@@ -31,6 +39,7 @@ class DuckDBWarehouse(SqlWarehouse):
         checkpoint_threshold: str = "64MB",
         memory_limit: str | None = "256MB",
         string_compression: str | None = "zstd",
+        row_group_size: int | None = ROW_GROUP_SIZE,
     ) -> None:
         self.path = str(path)
         self.schema = schema
@@ -52,7 +61,7 @@ class DuckDBWarehouse(SqlWarehouse):
             # cost; other types keep DuckDB's own choice, since zstd does not apply to them.
             config["force_compression"] = string_compression
         try:
-            self._con = duckdb.connect(self.path, config=config)
+            self._con = self._connect(config, row_group_size)
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise WarehouseLockedError(
@@ -62,6 +71,21 @@ class DuckDBWarehouse(SqlWarehouse):
             raise WarehouseError(f"cannot open DuckDB file {self.path}: {exc}") from exc
         # Stored instants are UTC; the session zone only affects how DuckDB renders them.
         self._con.execute("SET TimeZone = 'UTC'")
+
+    def _connect(self, config: dict[str, Any], row_group_size: int | None) -> duckdb.DuckDBPyConnection:
+        if self.path == ":memory:" or not row_group_size:
+            return duckdb.connect(self.path, config=config)
+        # The row group size is an option of ATTACH, not of connect: attach the file to an in-memory
+        # session and make it the default catalog, so ``jira.issues`` names the file's table as before.
+        con = duckdb.connect(":memory:", config=config)
+        try:
+            path = self.path.replace("'", "''")
+            con.execute(f"ATTACH '{path}' AS warehouse (ROW_GROUP_SIZE {int(row_group_size)})")
+            con.execute("USE warehouse")
+        except BaseException:
+            con.close()
+            raise
+        return con
 
     def _execute(self, statement: str, params: Sequence[Any] = ()) -> int:
         cur = self._con.execute(statement, list(params) if params else None)
