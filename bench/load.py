@@ -116,6 +116,7 @@ def run(
             batch_no=batch_no,
             quarantine=checked.quarantine,
             dq_results=checked.dq_results,
+            frames=checked.frames,
         )
         t4, c4 = time.perf_counter(), time.process_time()
         for stage, wall_s, cpu_s in (

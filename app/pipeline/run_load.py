@@ -80,6 +80,7 @@ class BatchLoader:
             batch_no=batch_no,
             quarantine=checked.quarantine,
             dq_results=checked.dq_results,
+            frames=checked.frames,
         )
         elapsed = time.monotonic() - started
         # The warehouse has committed the batch: only now may the checkpoints and fingerprints move.

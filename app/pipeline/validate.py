@@ -19,15 +19,20 @@ the result, so a caller can still record the quarantine and checks.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import repeat
+from operator import gt, itemgetter
 from typing import Any
 
-from app.core.errors import DataQualityError
+import pyarrow as pa
+
+from app.core.errors import DataQualityError, PayloadError
 from app.core.gc_pause import collector_paused
-from app.pipeline.schema import CHILD_TABLES, TABLES, Table
+from app.pipeline.frames import ARROW_TYPES, data_frame, mark_unique
+from app.pipeline.schema import CHILD_TABLES, JOB_ID, SYNCED_AT, TABLES, Column, Table
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -41,6 +46,9 @@ class Validated:
     rows: Rows
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     dq_results: list[dict[str, Any]] = field(default_factory=list)
+    #: The loadable rows of each table as Arrow (``app/pipeline/frames.py``), built from the columns the
+    #: checks pulled out anyway; the loader stages them instead of converting the rows a second time.
+    frames: dict[str, pa.Table] = field(default_factory=dict)
 
 
 class BatchQualityError(DataQualityError):
@@ -88,6 +96,19 @@ class _Batch:
         self.job_id = job_id
         self.failed: dict[str, dict[int, list[str]]] = {}
         self.results: list[dict[str, Any]] = []
+        # Per table, the scalar columns pulled out of the rows, kept while every value had its type.
+        self.columns: dict[str, dict[str, list[Any]]] = {}
+        # ... and the same columns as Arrow arrays.
+        self.arrays: dict[str, dict[str, pa.Array]] = {}
+        self._checked: dict[str, list[dict[str, Any]]] = {}
+
+    def pulled(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """Record that ``columns``/``arrays`` of ``table`` were pulled out of ``rows``."""
+        self._checked[table] = rows
+
+    def unfiltered(self, table: str, rows: list[dict[str, Any]]) -> bool:
+        """Whether ``rows`` are the very rows the columns of ``table`` were pulled from."""
+        return self._checked.get(table) is rows
 
     def fail(self, table: str, index: int, reason: str) -> None:
         self.failed.setdefault(table, {}).setdefault(index, []).append(reason)
@@ -124,25 +145,47 @@ _TYPES: dict[str, frozenset[type]] = {
 }
 
 
+def _pull(rows: list[dict[str, Any]], names: list[str]) -> dict[str, list[Any]]:
+    """The values of ``names`` per column, read in one pass over the rows.
+
+    One pass, not one per column: the row dicts lie scattered over the heap, so every pass over them is
+    a cache miss per row. Rows missing a key (not what ``transform`` produces) are read with ``get``.
+    """
+    if len(names) > 1:
+        try:
+            pulled = zip(*map(itemgetter(*names), rows), strict=True)
+            return dict(zip(names, map(list, pulled), strict=True))
+        except KeyError:
+            pass
+    return {name: list(map(_get, rows, repeat(name))) for name in names}
+
+
 def _check_columns(b: _Batch, table: Table, rows: list[dict[str, Any]]) -> None:
     missing = wrong = 0
-    for col in table.columns:
+    columns = b.columns[table.name] = {}
+    arrays = b.arrays[table.name] = {}
+    # JSON columns take any value; the sync columns are the loader's to fill in.
+    checked = [
+        c
+        for c in table.stage_columns
+        if (c.kind != "json" or c.required) and c.name not in (SYNCED_AT, JOB_ID)
+    ]
+    pulled = _pull(rows, [c.name for c in checked])
+    b.pulled(table.name, rows)
+    for col in checked:
         name = col.name
         allowed = _TYPES.get(col.kind)
-        if allowed is None and not col.required:
-            continue  # JSON: any value serialises
-        values = list(map(_get, rows, repeat(name)))
-        if col.required and None in values:
+        values = pulled.pop(name)
+        converted = _convert(col, values) if allowed is not None else None
+        if converted is not None:
+            columns[name] = values
+            arrays[name] = converted
+        if col.required and (None in values if converted is None else converted.null_count):
             for i, v in enumerate(values):
                 if v is None:
                     b.fail(table.name, i, f"missing {name}")
                     missing += 1
-        if allowed is None:
-            continue
-        clean = set(map(type, values)) <= allowed
-        if clean and col.kind == "ts":
-            clean = all(v.tzinfo is not None for v in values if v is not None)
-        if clean:
+        if allowed is None or converted is not None:
             continue
         ok = _TYPE_OK[col.kind]
         for i, v in enumerate(values):
@@ -153,8 +196,40 @@ def _check_columns(b: _Batch, table: Table, rows: list[dict[str, Any]]) -> None:
     b.result("types", table.name, wrong, len(rows))
 
 
+def _convert(col: Column, values: list[Any]) -> pa.Array | None:
+    """The column as Arrow when every value has its kind's type, else None (the caller finds which not).
+
+    Converted right after the values were pulled, while they are still in the CPU's cache (they lie
+    scattered over the heap; a second pass later costs as much again). Arrow refuses anything but text in
+    a string column, so for strings (most columns) the conversion is the type check. Other kinds are
+    checked first: Arrow would take a bool as an int, a float as an int, and a naive datetime as UTC.
+    """
+    if col.kind != "string":
+        clean = set(map(type, values)) <= _TYPES[col.kind]
+        if clean and col.kind == "ts":
+            clean = all(v.tzinfo is not None for v in values if v is not None)
+        if not clean:
+            return None
+    try:
+        return pa.array(values, type=ARROW_TYPES[col.kind])
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+        return None
+
+
 def _check_created_updated(b: _Batch, table: Table, rows: list[dict[str, Any]]) -> None:
     if "created_at" not in table.column_names or "updated_at" not in table.column_names:
+        return
+    columns = b.columns.get(table.name, {})
+    created, updated = columns.get("created_at"), columns.get("updated_at")
+    # With every value an aware datetime (the types check kept both columns), compared at C speed.
+    if (
+        created is not None
+        and updated is not None
+        and None not in created
+        and None not in updated
+        and not any(map(gt, created, updated))
+    ):
+        b.result("created_le_updated", table.name, 0, len(rows))
         return
     bad = 0
     for i, r in enumerate(rows):
@@ -168,11 +243,11 @@ def _check_created_updated(b: _Batch, table: Table, rows: list[dict[str, Any]]) 
 def _dedupe(b: _Batch, table: Table, rows: list[dict[str, Any]], raw_dupes: int) -> list[dict[str, Any]]:
     """One row per key (newest version, else the last); duplicates are reported, not quarantined."""
     pk = table.primary_key
-    # Fast path, the usual case: keys already unique (counted with C-speed set building, no per-row logic).
-    if len(pk) == 1:
-        keys: list[Any] = list(map(_get, rows, repeat(pk[0])))
-    else:
-        keys = list(zip(*(map(_get, rows, repeat(c)) for c in pk), strict=True))
+    # Fast path, the usual case: keys already unique (counted with C-speed set building, no per-row logic),
+    # from the columns the types check pulled when no row was set aside since.
+    pulled = b.columns.get(table.name, {}) if b.unfiltered(table.name, rows) else {}
+    key_columns = [pulled.get(c) or list(map(_get, rows, repeat(c))) for c in pk]
+    keys: list[Any] = key_columns[0] if len(pk) == 1 else list(zip(*key_columns, strict=True))
     if len(set(keys)) == len(rows):
         b.result("unique_keys", table.name, raw_dupes, len(rows) + raw_dupes, warn=True)
         return rows
@@ -190,13 +265,11 @@ def _dedupe(b: _Batch, table: Table, rows: list[dict[str, Any]], raw_dupes: int)
 
 def _reconcile(b: _Batch, rows: Rows, raw_issues: Iterable[dict[str, Any]]) -> None:
     """Rows produced per issue vs the ``total`` Jira embedded (histories are counted by distinct id)."""
-    per_issue: dict[str, dict[Any, int]] = {"comments": {}, "worklogs": {}}
-    for table, counts in per_issue.items():
-        for r in rows.get(table, ()):
-            counts[r["issue_id"]] = counts.get(r["issue_id"], 0) + 1
-    histories: dict[Any, set[Any]] = {}
-    for r in rows.get("issue_changelog", ()):
-        histories.setdefault(r["issue_id"], set()).add(r["history_id"])
+    per_issue = {t: Counter(map(_get, rows.get(t, ()), repeat("issue_id"))) for t in ("comments", "worklogs")}
+    changelog = rows.get("issue_changelog", ())
+    issue_ids = map(_get, changelog, repeat("issue_id"))
+    pairs = set(zip(issue_ids, map(_get, changelog, repeat("history_id")), strict=True))
+    histories = Counter(map(itemgetter(0), pairs))  # distinct histories per issue
     missing: dict[str, list[str]] = {"comments": [], "worklogs": [], "issue_changelog": []}
     extra: dict[str, list[str]] = {"comments": [], "worklogs": [], "issue_changelog": []}
     checked = 0
@@ -207,7 +280,7 @@ def _reconcile(b: _Batch, rows: Rows, raw_issues: Iterable[dict[str, Any]]) -> N
         reported = (
             ("comments", (f.get("comment") or {}).get("total"), per_issue["comments"].get(iid, 0)),
             ("worklogs", (f.get("worklog") or {}).get("total"), per_issue["worklogs"].get(iid, 0)),
-            ("issue_changelog", (issue.get("changelog") or {}).get("total"), len(histories.get(iid, ()))),
+            ("issue_changelog", (issue.get("changelog") or {}).get("total"), histories.get(iid, 0)),
         )
         for table, total, have in reported:
             if not isinstance(total, int):
@@ -263,13 +336,19 @@ def validate(
     for name in CHILD_TABLES:
         table = TABLES[name]
         owner = table.owner or "issue_id"
+        child_rows = rows.get(name)
+        if not child_rows:
+            continue
+        owners = b.columns.get(name, {}).get(owner)
+        if owners is None:
+            owners = list(map(_get, child_rows, repeat(owner)))
         bad = 0
-        for i, r in enumerate(rows.get(name, ())):
-            if r.get(owner) not in kept_issue_ids and i not in b.failed.get(name, {}):
-                b.fail(name, i, f"issue {r.get(owner)} is not loaded in this batch")
-                bad += 1
-        if rows.get(name):
-            b.result("children_known", name, bad, len(rows[name]))
+        if not kept_issue_ids.issuperset(owners):  # the usual case, every owner loaded, is one C call
+            for i, issue_id in enumerate(owners):
+                if issue_id not in kept_issue_ids and i not in b.failed.get(name, {}):
+                    b.fail(name, i, f"issue {issue_id} is not loaded in this batch")
+                    bad += 1
+        b.result("children_known", name, bad, len(child_rows))
     quarantine = _set_aside(b, rows, raw_by_id)
     for name, table_rows in rows.items():
         if not table_rows:
@@ -285,6 +364,13 @@ def validate(
             f"(more than {max_failure_ratio:.0%}); see dq_results and quarantine",
             result,
         )
+    for name, kept in out.items():
+        # Rows untouched by the checks reuse the columns pulled for them; filtered ones are pulled again.
+        columns = b.arrays.get(name) if b.unfiltered(name, kept) else None
+        try:
+            result.frames[name] = mark_unique(data_frame(TABLES[name], kept, columns))
+        except PayloadError:
+            continue  # e.g. an int beyond 64 bits: the loader converts the rows and reports it
     return result
 
 

@@ -8,8 +8,10 @@ one warehouse object from one thread at a time. Errors are :class:`~app.core.err
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypedDict, runtime_checkable
+
+import pyarrow as pa
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -39,8 +41,12 @@ class Warehouse(Protocol):
         batch_no: int,
         quarantine: Sequence[dict[str, Any]] = (),
         dq_results: Sequence[dict[str, Any]] = (),
+        frames: Mapping[str, pa.Table] | None = None,
     ) -> dict[str, TableResult]:
         """Load one batch idempotently; return per-table counts.
+
+        ``frames`` may hold the Arrow form of some tables' rows (``Validated.frames``, built while the
+        rows were checked); a table with a frame of as many rows is staged from it, not converted again.
 
         Issues and reference rows are merged (newer or equal ``updated_at`` wins); the child rows of the
         batch's issues that are at least as new as the stored ones replace the stored children. The merge,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -25,10 +25,10 @@ import pyarrow as pa
 
 from app.core.errors import KairusError, WarehouseError
 from app.core.gc_pause import collector_paused
+from app.pipeline.frames import keys_unique, to_arrow, with_sync_columns
 from app.pipeline.schema import CHILD_TABLES, TABLES, Table
 from app.warehouse import dialect as sql
 from app.warehouse.base import Rows, TableResult
-from app.warehouse.frames import keys_unique, to_arrow
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +141,7 @@ class SqlWarehouse(ABC):
         batch_no: int,
         quarantine: Sequence[dict[str, Any]] = (),
         dq_results: Sequence[dict[str, Any]] = (),
+        frames: Mapping[str, pa.Table] | None = None,
     ) -> dict[str, TableResult]:
         """Stage, then merge/replace/audit together; see :class:`app.warehouse.base.Warehouse`."""
         started = datetime.now(UTC)
@@ -153,20 +154,30 @@ class SqlWarehouse(ABC):
         unknown = set(batch) - set(TABLES)
         if unknown:
             raise WarehouseError(f"rows for unknown tables: {sorted(unknown)}")
-        frames = {
-            name: to_arrow(TABLES[name], r, job_id=job_id, synced_at=started) for name, r in batch.items()
-        }
+        given = frames or {}
+        staging: dict[str, pa.Table] = {}
         # Batches checked by ``validate`` have unique keys: their MERGE sources need no dedup window.
-        unique = {name for name, frame in frames.items() if keys_unique(TABLES[name], frame)}
+        unique: set[str] = set()
+        for name, table_rows in batch.items():
+            table = TABLES[name]
+            data = given.get(name)
+            if data is None or data.num_rows != len(table_rows):
+                data = to_arrow(table, table_rows, job_id=job_id, synced_at=started)
+            else:
+                # ``validate`` converted these rows already (one pass over the values, not two).
+                data = with_sync_columns(table, data, job_id=job_id, synced_at=started)
+            if keys_unique(table, data):
+                unique.add(name)
+            staging[name] = data
         staged: list[Table] = []
         try:
             with self._errors():
-                for name in list(frames):
+                for name in list(staging):
                     table = TABLES[name]
                     self._create_stage(table)
                     staged.append(table)
                     # Each frame is dropped once staged: the batch is not held twice during the merge.
-                    self._stage(table, frames.pop(name))
+                    self._stage(table, staging.pop(name))
                 with self._transaction():
                     if dq_results:
                         self._forget_batch_dq(job_id, batch_no)
