@@ -1,6 +1,6 @@
 """Throughput of transform + validate + load into DuckDB, on issues generated in-process by the simulator.
 
-    .venv/bin/python -m bench.load --issues 20000 [--batch 500] [--threads 1] [--mode cloud] [--profile]
+    .venv/bin/python -m bench.load --issues 20000 [--batch 2000] [--threads 1] [--mode cloud] [--profile]
         [--memory-limit 64MB] [--checkpoint-threshold 32MB]
 
 Issues come from ``Site.complete_issue`` (the contract's complete shape, dev-status included), generated
@@ -35,6 +35,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Literal
 
+from app.core.config import Settings
 from app.pipeline.transform import build_field_map, transform_issues, transform_reference
 from app.pipeline.validate import validate
 from app.warehouse.duckdb import DuckDBWarehouse
@@ -173,7 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--issues", type=int, default=20000)
-    p.add_argument("--batch", type=int, default=1000, help="issues per batch (one load transaction each)")
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=Settings.model_fields["batch_issues"].default,
+        help="issues per batch, one load transaction each (default: the service's BATCH_ISSUES default)",
+    )
     p.add_argument("--threads", type=int, default=1, help="DuckDB threads (1 = one core)")
     p.add_argument("--mode", choices=["cloud", "server"], default="cloud")
     p.add_argument("--seed", type=int, default=7)

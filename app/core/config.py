@@ -108,7 +108,7 @@ class Settings(BaseSettings):
 
     # --- pipeline knobs --------------------------------------------------------------------------
     # A batch is loaded at ``batch_issues`` issues; ``batch_rows`` (all tables) caps its memory.
-    batch_issues: int = Field(default=1000, ge=1)
+    batch_issues: int = Field(default=2000, ge=1)
     batch_rows: int = Field(default=50_000, ge=1)
     batch_seconds: float = Field(default=30.0, gt=0)
     dq_max_failure_ratio: float = Field(default=0.01, ge=0, le=1)

@@ -42,7 +42,7 @@ class RunRequest:
     mode: Mode = "incremental"
     projects: tuple[str, ...] = ()
     jql: str | None = None
-    batch_issues: int = 1000
+    batch_issues: int = 2000
     batch_rows: int = 50_000
     batch_seconds: float = 30.0
     max_in_flight: int = 8
