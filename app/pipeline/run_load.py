@@ -20,6 +20,7 @@ from app.pipeline.fingerprints import DevFingerprintStore, loaded_fingerprints
 from app.pipeline.run_support import blocking
 from app.pipeline.run_types import RunRequest, RunSink
 from app.pipeline.state import RowBuffer, RunProgress, SyncStateStore, merge_dq
+from app.pipeline.transform import FieldMap, transform_issues
 from app.pipeline.validate import BatchQualityError, Validated, validate
 from app.warehouse.base import Warehouse
 
@@ -43,6 +44,7 @@ class BatchLoader:
         self.buffer = RowBuffer()
         self.fingerprints = DevFingerprintStore(state.session_factory, state.integration_id)
         self.dev_field: str | None = None  # the Development field's id, once the fields are known
+        self.fmap = FieldMap()  # the run's custom fields, set before the issue pages arrive
         self.dq: dict[tuple[str, str], dict[str, Any]] = {}
         self.quarantined = 0
         self.last_flush = time.monotonic()
@@ -60,6 +62,11 @@ class BatchLoader:
         if self.buffer.empty():
             return
         rows, raw_issues, positions = self.buffer.take()
+        if raw_issues:
+            issue_rows = transform_issues(raw_issues, self.fmap, deployment=self.request.site.deployment)
+            for table, table_rows in issue_rows.items():
+                if table_rows:
+                    rows.setdefault(table, []).extend(table_rows)
         self.progress.batches += 1
         batch_no = self.progress.batches
         job_id = self.request.job_id

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models.unified_models import SyncState
+from app.pipeline.transform import estimated_rows
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -219,6 +220,17 @@ class RowBuffer:
             current = self.positions.get(stream)
             if current is None or position > current:
                 self.positions[stream] = position
+
+    def add_issues(
+        self, raw_issues: list[dict[str, Any]], *, stream: str | None = None, position: datetime | None = None
+    ) -> None:
+        """Buffer one page of issues, transformed when the batch is flushed (once for the whole batch).
+
+        ``size`` grows by the rows the issues will make at least (see ``estimated_rows``), so
+        ``BATCH_ROWS`` still caps a batch before it is transformed.
+        """
+        self.add({}, raw_issues=raw_issues, stream=stream, position=position)
+        self.size += estimated_rows(raw_issues)
 
     def take(self) -> tuple[Rows, list[dict[str, Any]], dict[str, datetime]]:
         """Hand over and forget everything buffered."""

@@ -20,7 +20,7 @@ from app.pipeline.transform_dev import DEV_TABLES, dev_rows
 from app.pipeline.transform_reference import transform_reference
 from app.pipeline.values import name_of, obj, sid, to_date, to_float, to_int, to_utc, user_id
 
-__all__ = ["FieldMap", "Rows", "build_field_map", "transform_issues", "transform_reference"]
+__all__ = ["FieldMap", "Rows", "build_field_map", "estimated_rows", "transform_issues", "transform_reference"]
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -293,6 +293,24 @@ def transform_issues(issues: list[dict[str, Any]], fmap: FieldMap, *, deployment
             rows[table].extend(keyed.values())
     rows["issue_links"] = [link for _, link in links.values()]
     return rows
+
+
+def estimated_rows(issues: list[dict[str, Any]]) -> int:
+    """Rows ``transform_issues`` makes of ``issues`` at least: the issue, its changelog items, comments and
+    worklogs (links, sprints and development rows come on top). Used to cap a batch before transforming it.
+    """
+    total = 0
+    for issue in issues:
+        f = obj(issue, "fields")
+        total += 1 + _count(obj(f, "comment").get("comments")) + _count(obj(f, "worklog").get("worklogs"))
+        histories = obj(issue, "changelog").get("histories")
+        if isinstance(histories, list):
+            total += sum(_count(h.get("items")) for h in histories if isinstance(h, dict))
+    return total
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, list) else 0
 
 
 def _key(row: dict[str, Any]) -> str:
