@@ -102,6 +102,9 @@ _LEAVES = frozenset(
 )
 
 
+_LISTS = frozenset({"bulletList", "orderedList", "taskList"})
+
+
 def _prefixed(body: str, prefix: str, indent: str) -> str:
     lines = body.strip("\n").split("\n")
     pad = " " * len(prefix)
@@ -132,10 +135,7 @@ def _item(item: dict[str, Any], depth: int, prefix: str) -> str:
     nested: list[str] = []
     for child in _content(item):
         kind = child.get("type") if isinstance(child, dict) else None
-        if kind in ("bulletList", "orderedList", "taskList"):
-            nested.append(_render(child, depth + 1))
-        else:
-            own.append(_render(child, depth + 1))
+        _emit(child, depth + 1, nested if kind in _LISTS else own)
     body = "".join(own)
     if not body.strip("\n") and item.get("text"):
         body = _text(item)
@@ -179,6 +179,11 @@ def _emit(node: Any, depth: int, out: list[str]) -> None:
         content = node.get("content")
         if type(content) is list:
             for child in content:
+                if type(child) is dict and child.get("type") == "text" and not child.get("marks"):
+                    text = child.get("text")
+                    if type(text) is str:
+                        out.append(text)
+                        continue
                 _emit(child, depth, out)
         out.append("\n")
         return
@@ -204,8 +209,10 @@ def _emit(node: Any, depth: int, out: list[str]) -> None:
         title = _attrs(node).get("title")
         if title:
             out.append(f"{title}\n")
-    for child in _content(node):
-        _emit(child, depth, out)
+    content = node.get("content")
+    if type(content) is list:
+        for child in content:
+            _emit(child, depth, out)
     if isinstance(node.get("text"), str) and not any(out[start:]):
         out.append(_text(node))  # unknown node carrying text (and no body): keep it
     if kind in _BLOCKS and not _ends_with_newline(out, start):
