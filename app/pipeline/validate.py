@@ -263,12 +263,18 @@ def _dedupe(b: _Batch, table: Table, rows: list[dict[str, Any]], raw_dupes: int)
     return list(keep.values()) if len(keep) != len(rows) else rows
 
 
+def _column(b: _Batch, rows: Rows, table: str, name: str) -> list[Any]:
+    """One column of a table's rows: as the types check pulled it, else pulled now."""
+    table_rows = rows.get(table, [])
+    pulled = b.columns.get(table, {}).get(name) if b.unfiltered(table, table_rows) else None
+    return pulled if pulled is not None else list(map(_get, table_rows, repeat(name)))
+
+
 def _reconcile(b: _Batch, rows: Rows, raw_issues: Iterable[dict[str, Any]]) -> None:
     """Rows produced per issue vs the ``total`` Jira embedded (histories are counted by distinct id)."""
-    per_issue = {t: Counter(map(_get, rows.get(t, ()), repeat("issue_id"))) for t in ("comments", "worklogs")}
-    changelog = rows.get("issue_changelog", ())
-    issue_ids = map(_get, changelog, repeat("issue_id"))
-    pairs = set(zip(issue_ids, map(_get, changelog, repeat("history_id")), strict=True))
+    per_issue = {t: Counter(_column(b, rows, t, "issue_id")) for t in ("comments", "worklogs")}
+    issue_ids = _column(b, rows, "issue_changelog", "issue_id")
+    pairs = set(zip(issue_ids, _column(b, rows, "issue_changelog", "history_id"), strict=True))
     histories = Counter(map(itemgetter(0), pairs))  # distinct histories per issue
     missing: dict[str, list[str]] = {"comments": [], "worklogs": [], "issue_changelog": []}
     extra: dict[str, list[str]] = {"comments": [], "worklogs": [], "issue_changelog": []}
