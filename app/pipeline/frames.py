@@ -68,10 +68,18 @@ def _json_texts(rows: Sequence[dict[str, Any]], name: str) -> list[bytes | str |
     return list(map(_json_text, values))
 
 
+def all_aware(values: list[Any]) -> bool:
+    """Whether every value is a timezone-aware datetime or None (Arrow reads a naive one as UTC silently).
+
+    The types are checked at C speed, without a Python frame per value.
+    """
+    return set(map(type, values)) <= _TS_TYPES and all(v.tzinfo is not None for v in values if v is not None)
+
+
 def _check_ts(table: Table, col: Column, values: list[Any]) -> None:
-    # Arrow would read a naive datetime as UTC silently; a naive value is a transform bug.
-    if set(map(type, values)) <= _TS_TYPES and all(v.tzinfo is not None for v in values if v is not None):
-        return  # the usual case, checked without a Python frame per value for the types
+    # A naive value is a transform bug.
+    if all_aware(values):
+        return
     bad = [v for v in values if v is not None and (type(v) is not datetime or v.tzinfo is None)]
     if bad:
         raise PayloadError(f"{table.name}.{col.name}: expected a timezone-aware datetime, got {bad[0]!r}")

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from app.core.errors import DataQualityError, PayloadError
 from app.core.gc_pause import collector_paused
-from app.pipeline.frames import ARROW_TYPES, data_frame, mark_unique
+from app.pipeline.frames import ARROW_TYPES, all_aware, data_frame, mark_unique
 from app.pipeline.schema import CHILD_TABLES, JOB_ID, SYNCED_AT, TABLES, Column, Table
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -204,12 +204,11 @@ def _convert(col: Column, values: list[Any]) -> pa.Array | None:
     a string column, so for strings (most columns) the conversion is the type check. Other kinds are
     checked first: Arrow would take a bool as an int, a float as an int, and a naive datetime as UTC.
     """
-    if col.kind != "string":
-        clean = set(map(type, values)) <= _TYPES[col.kind]
-        if clean and col.kind == "ts":
-            clean = all(v.tzinfo is not None for v in values if v is not None)
-        if not clean:
+    if col.kind == "ts":
+        if not all_aware(values):
             return None
+    elif col.kind != "string" and not set(map(type, values)) <= _TYPES[col.kind]:
+        return None
     try:
         return pa.array(values, type=ARROW_TYPES[col.kind])
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
