@@ -15,12 +15,18 @@ COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
 # README.md is the package readme (pyproject); the glob keeps the build working without it.
-COPY pyproject.toml alembic.ini README.md* ./
+COPY pyproject.toml setup.py alembic.ini README.md* ./
 COPY app ./app
 COPY migrations ./migrations
 COPY simulator ./simulator
 COPY scripts ./scripts
-RUN pip install --no-deps . \
+# The install compiles the transform's hot modules in place (setup.py, mypyc): a C compiler is needed for
+# that step only and is removed again. `python -m app` runs from /app, so it imports these compiled files.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install --no-deps -e . \
+    && apt-get purge -y --auto-remove gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* \
     && groupadd --system kairus \
     && useradd --system --gid kairus --home-dir /app --shell /usr/sbin/nologin kairus \
     && mkdir -p /app/data \

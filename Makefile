@@ -4,18 +4,28 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test serve lint format sim bench clean install
+.PHONY: demo test serve lint format sim bench clean install pure
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): $(PY) requirements.txt requirements-dev.txt pyproject.toml
+# The install compiles the transform's hot modules (setup.py, mypyc): editing one of them rebuilds.
+COMPILED_SOURCES := $(wildcard app/pipeline/adf.py app/pipeline/values.py app/pipeline/transform.py \
+	app/pipeline/transform_dev.py app/pipeline/native.py)
+
+$(STAMP): $(PY) requirements.txt requirements-dev.txt pyproject.toml setup.py $(COMPILED_SOURCES)
 	$(PY) -m pip install -q -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## make pure: reinstall without compiling (pure Python; about 1.7x slower transform)
+pure: $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	KAIRUS_COMPILE=0 $(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
 
 ## make demo: simulator -> full sync -> DuckDB, mutate, incremental sync, summaries
 demo: $(STAMP)
@@ -48,4 +58,5 @@ bench: $(STAMP)
 	$(PY) -m bench.load --issues 20000
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts build *.so app/pipeline/*.so \
+		app/pipeline/_compiled.json
