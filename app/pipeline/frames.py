@@ -11,8 +11,8 @@ import functools
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from itertools import repeat
-from typing import Any
+from itertools import accumulate, repeat
+from typing import Any, cast
 
 import orjson
 import pyarrow as pa
@@ -68,6 +68,26 @@ def _json_texts(rows: Sequence[dict[str, Any]], name: str) -> list[bytes | str |
     return list(map(_json_text, values))
 
 
+_MAX_OFFSET = 2**31 - 1  # a string array's offsets are 32-bit
+
+
+def _text_array(texts: list[bytes | str | None]) -> pa.Array:
+    """JSON texts as a string array, built as binary and viewed as text.
+
+    The encoders only emit UTF-8 (orjson) or ASCII, so Arrow's UTF-8 validation of every document (5x the
+    cost of the copy) is skipped. A column of documents only (the usual case) is joined into one buffer at
+    C speed with the offsets summed from the lengths: a tenth of the cost of converting item by item.
+    """
+    if texts and set(map(type, texts)) == {bytes}:
+        encoded = cast("list[bytes]", texts)  # every item is bytes (checked above)
+        offsets = [0, *accumulate(map(len, encoded))]
+        if offsets[-1] <= _MAX_OFFSET:
+            data = pa.py_buffer(b"".join(encoded))
+            bounds = pa.array(offsets, type=pa.int32()).buffers()[1]
+            return pa.Array.from_buffers(pa.string(), len(encoded), [None, bounds, data])
+    return pa.array(texts, type=pa.binary()).view(pa.string())
+
+
 def all_aware(values: list[Any]) -> bool:
     """Whether every value is a timezone-aware datetime or None (Arrow reads a naive one as UTC silently).
 
@@ -109,7 +129,7 @@ def data_frame(
         if col.kind == "json":
             # Built as binary and viewed as text: the encoders only emit UTF-8 (orjson) or ASCII, so
             # Arrow's UTF-8 validation of every document (5x the cost of the copy) is skipped.
-            arrays.append(pa.array(_json_texts(rows, name), type=pa.binary()).view(pa.string()))
+            arrays.append(_text_array(_json_texts(rows, name)))
             continue
         converted = columns.get(name)
         if converted is not None:

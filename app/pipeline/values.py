@@ -13,6 +13,25 @@ _fromiso = datetime.fromisoformat
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+#: Jira's own timestamp layout, ``2025-03-14T16:40:12.345-0800``: 28 characters, the offset at 23.
+_JIRA_TS_LEN = 28
+_OFFSET_AT = 23
+#: ``-0800`` -> the timedelta to subtract for UTC (None: not a valid offset), filled as offsets are met.
+_offsets: dict[str, timedelta | None] = {}
+
+
+def _jira_offset(text: str) -> timedelta | None:
+    """The offset of ``+HHMM``/``-HHMM`` (ASCII digits, under 24 hours), else None."""
+    digits = text[1:]
+    if text[0] not in "+-" or not (digits.isascii() and digits.isdigit()):
+        return None
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        return None
+    offset = timedelta(hours=hours, minutes=minutes)
+    return -offset if text[0] == "-" else offset
+
+
 def to_utc(value: Any) -> Any:
     """A Jira instant as an aware UTC datetime.
 
@@ -20,6 +39,24 @@ def to_utc(value: Any) -> Any:
     milliseconds (int, float or a digit string, as ``changelog/bulkfetch`` sends), and datetimes.
     ``None``/``""`` give ``None``; anything unreadable is returned unchanged.
     """
+    if type(value) is str and len(value) == _JIRA_TS_LEN and value[10] == "T":
+        # Jira's own layout, the usual case: the local time is read as UTC and the offset subtracted,
+        # half the cost of ``astimezone`` (a few hundred thousand timestamps per batch).
+        tail = value[_OFFSET_AT:]
+        if tail in _offsets:
+            offset = _offsets[tail]
+        else:
+            offset = _offsets[tail] = _jira_offset(tail)
+        if offset is not None:
+            try:
+                dt = _fromiso(value[:_OFFSET_AT] + "+00:00")
+                return dt - offset if offset else dt
+            except (ValueError, OverflowError):
+                pass  # the general path decides (and keeps what it cannot read)
+    return _to_utc(value)
+
+
+def _to_utc(value: Any) -> Any:
     if value is None or value == "":
         return None
     if isinstance(value, str):
@@ -37,7 +74,10 @@ def to_utc(value: Any) -> Any:
         return value
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
-    return dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+    try:
+        return dt if dt.tzinfo is UTC else dt.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 has no UTC instant a datetime can hold
+        return value
 
 
 def _from_ms(ms: float, original: Any) -> Any:

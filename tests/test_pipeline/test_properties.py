@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -147,3 +148,25 @@ def test_a_contentless_table_row_is_kept_as_its_text_not_an_endless_recursion() 
     doc = {"type": "doc", "content": [{"type": "table", "content": [{"type": "tableRow", "text": "x"}]}]}
     assert adf_to_text(doc) == "x"
     assert adf_to_text({"type": "doc", "content": [{"type": "tableRow"}]}) == ""
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "2024-03-01T16:40:12.345+2500",  # offsets are under 24 hours
+        "2024-03-01T16:40:12.345+\u0660\u0668\u0660\u0660",  # digits, but not ASCII ones
+        "2024-13-01T16:40:12.345-0800",  # month 13
+        "2024-03-01T16:40:12.345-08:0",
+        "0001-01-01T00:00:00.000+0100",  # before the first instant a datetime holds
+        "9999-12-31T23:59:59.999-0100",  # after the last
+    ],
+)
+def test_unreadable_timestamps_in_jiras_layout_come_back_unchanged(junk: str) -> None:
+    assert to_utc(junk) == junk
+    assert to_utc(junk.replace("T", " ")) == junk.replace("T", " ")
+
+
+def test_the_same_offset_parses_alike_every_time() -> None:
+    for _ in range(2):  # the second read comes from the offsets already met
+        assert to_utc("2024-03-01T16:40:12.345+0530") == datetime(2024, 3, 1, 11, 10, 12, 345000, tzinfo=UTC)
+        assert to_utc("2024-03-01T16:40:12.345-0000") == datetime(2024, 3, 1, 16, 40, 12, 345000, tzinfo=UTC)

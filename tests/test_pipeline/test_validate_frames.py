@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from app.core.errors import PayloadError
-from app.pipeline.frames import UNIQUE_KEYS, keys_unique
+from app.pipeline.frames import UNIQUE_KEYS, data_frame, keys_unique
 from app.pipeline.schema import JOB_ID, SYNCED_AT, TABLES
 from app.pipeline.transform import build_field_map, transform_issues
 from app.pipeline.validate import validate
@@ -104,3 +105,17 @@ def test_an_unmarked_frame_is_counted_and_a_marked_one_trusted() -> None:
     doubled = pa.concat_tables([doubled, doubled])
     assert not keys_unique(table, doubled)
     assert keys_unique(table, frame.replace_schema_metadata(None))
+
+
+def test_json_columns_hold_each_document_as_text_whatever_mix_of_values() -> None:
+    docs: list[Any] = [{"a": "é", "n": 1}, [1, 2], "plain", {"when": datetime(2025, 1, 2, tzinfo=UTC)}, None]
+    rows = [{"issue_id": str(i), "raw": doc} for i, doc in enumerate(docs)]
+    for chosen in (rows[:3], rows):  # documents only (one joined buffer), and with a datetime and a null
+        frame = data_frame(TABLES["issues"], chosen)
+        column = frame.column("raw")
+        assert column.type == pa.string()
+        texts = column.to_pylist()
+        assert [None if t is None else json.loads(t) for t in texts[:3]] == docs[:3]
+        if len(chosen) == len(docs):
+            assert json.loads(texts[3]) == {"when": "2025-01-02 00:00:00+00:00"}
+            assert texts[4] is None
