@@ -88,3 +88,24 @@ def test_a_batch_of_new_and_stored_issues_inserts_one_and_updates_the_other(ware
     third = warehouse.load(rows(issue(1, T1, summary="stale")), job_id="j", batch_no=3)
     assert third["issues"] == {"rows_in": 1, "inserted": 0, "updated": 0, "deleted": 0}
     assert column(warehouse, "issues", "summary") == ["edited", "new"]
+
+
+def test_json_columns_are_stored_with_zstd_and_short_strings_with_duckdbs_choice(tmp_path: Path) -> None:
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    wh.ensure_schema()
+    wh._execute("ALTER TABLE jira.issues DROP COLUMN custom_fields")  # re-added by ensure_schema below
+    wh.ensure_schema()
+    batch = rows(*(issue(i, T1, comments=(10 * i,)) for i in range(1, 300)))
+    wh.load(batch, job_id="j", batch_no=1)
+    wh._execute("CHECKPOINT")
+    found = wh._query(
+        "SELECT column_name, compression FROM pragma_storage_info('jira.issues') "
+        "WHERE segment_type IN ('VARCHAR', 'JSON') AND compression <> 'Constant' GROUP BY ALL"
+    )
+    by_column: dict[str, set[str]] = {}
+    for name, compression in found:
+        by_column.setdefault(name, set()).add(compression)
+    for name in ("raw", "custom_fields", "labels"):  # custom_fields: added by ALTER TABLE, also zstd
+        assert by_column[name] == {"ZSTD"}, (name, by_column)
+    assert "ZSTD" not in by_column["issue_key"], by_column
+    wh.close()
