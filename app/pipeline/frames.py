@@ -12,9 +12,11 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from itertools import accumulate, repeat
+from operator import attrgetter
 from typing import Any, cast
 
 import orjson
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -44,6 +46,7 @@ _dumps_any = json.JSONEncoder(separators=(",", ":"), default=str).encode
 
 
 _get = dict.get
+_tzinfo = attrgetter("tzinfo")
 _TS_TYPES = frozenset({datetime, type(None)})
 
 
@@ -88,12 +91,33 @@ def _text_array(texts: list[bytes | str | None]) -> pa.Array:
     return pa.array(texts, type=pa.binary()).view(pa.string())
 
 
+_TS = ARROW_TYPES["ts"]
+
+
+def ts_array(values: list[Any]) -> pa.Array:
+    """Timezone-aware datetimes (and None) as a ``timestamp[us, UTC]`` array.
+
+    Read through pandas' datetime parser, which takes an aware datetime for about two thirds of what
+    Arrow's per-value conversion costs (it calls ``utcoffset()`` in Python for every value). Anything
+    pandas declines (offsets other than UTC mixed in, instants beyond its range, no value at all) goes
+    the direct way, which gives the same instants.
+    """
+    try:
+        index = pd.DatetimeIndex(values)
+    except (TypeError, ValueError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+        return pa.array(values, type=_TS)
+    if str(index.tz) != "UTC":
+        return pa.array(values, type=_TS)
+    return pa.Array.from_pandas(index).cast(_TS)
+
+
 def all_aware(values: list[Any]) -> bool:
     """Whether every value is a timezone-aware datetime or None (Arrow reads a naive one as UTC silently).
 
-    The types are checked at C speed, without a Python frame per value.
+    Types and zones are checked at C speed, without a Python frame per value (datetimes are truthy, so
+    ``filter`` drops only the Nones).
     """
-    return set(map(type, values)) <= _TS_TYPES and all(v.tzinfo is not None for v in values if v is not None)
+    return set(map(type, values)) <= _TS_TYPES and None not in map(_tzinfo, filter(None, values))
 
 
 def _check_ts(table: Table, col: Column, values: list[Any]) -> None:
@@ -139,7 +163,9 @@ def data_frame(
         if col.kind == "ts":
             _check_ts(table, col, values)
         try:
-            arrays.append(pa.array(values, type=ARROW_TYPES[col.kind]))
+            arrays.append(
+                ts_array(values) if col.kind == "ts" else pa.array(values, type=ARROW_TYPES[col.kind])
+            )
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as exc:
             raise PayloadError(f"{table.name}.{name}: value does not fit {col.kind}: {exc}") from exc
     return pa.Table.from_arrays(arrays, names=names)

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from app.core.errors import DataQualityError, PayloadError
 from app.core.gc_pause import collector_paused
-from app.pipeline.frames import ARROW_TYPES, all_aware, data_frame, mark_unique
+from app.pipeline.frames import ARROW_TYPES, all_aware, data_frame, mark_unique, ts_array
 from app.pipeline.schema import CHILD_TABLES, JOB_ID, SYNCED_AT, TABLES, Column, Table
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -210,7 +210,7 @@ def _convert(col: Column, values: list[Any]) -> pa.Array | None:
     elif col.kind != "string" and not set(map(type, values)) <= _TYPES[col.kind]:
         return None
     try:
-        return pa.array(values, type=ARROW_TYPES[col.kind])
+        return ts_array(values) if col.kind == "ts" else pa.array(values, type=ARROW_TYPES[col.kind])
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
         return None
 

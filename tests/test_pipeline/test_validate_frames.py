@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from app.core.errors import PayloadError
-from app.pipeline.frames import UNIQUE_KEYS, data_frame, keys_unique
+from app.pipeline.frames import UNIQUE_KEYS, all_aware, data_frame, keys_unique, ts_array
 from app.pipeline.schema import JOB_ID, SYNCED_AT, TABLES
 from app.pipeline.transform import build_field_map, transform_issues
 from app.pipeline.validate import validate
@@ -119,3 +119,30 @@ def test_json_columns_hold_each_document_as_text_whatever_mix_of_values() -> Non
         if len(chosen) == len(docs):
             assert json.loads(texts[3]) == {"when": "2025-01-02 00:00:00+00:00"}
             assert texts[4] is None
+
+
+_AWARE = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [_AWARE, None],
+        [None, None],
+        [],
+        [datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)],  # beyond pandas' range
+        [_AWARE.astimezone(timezone(timedelta(hours=2))), _AWARE],  # zones mixed
+        [_AWARE.astimezone(timezone(timedelta(hours=-5)))],
+    ],
+)
+def test_timestamp_columns_hold_the_same_instants_whichever_way_they_convert(values: list[Any]) -> None:
+    converted = ts_array(values)
+    assert converted.type == pa.timestamp("us", tz="UTC")
+    assert converted.to_pylist() == values
+    assert converted.equals(pa.array(values, type=pa.timestamp("us", tz="UTC")))
+
+
+def test_only_aware_datetimes_and_nulls_count_as_aware() -> None:
+    assert all_aware([_AWARE, None]) and all_aware([]) and all_aware([None])
+    assert not all_aware([_AWARE, _AWARE.replace(tzinfo=None)])
+    assert not all_aware([_AWARE, "2025-01-02T03:04:05Z"])
