@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
-_BLOCKS = frozenset(
+_BLOCKS: Final = frozenset(
     {
         "paragraph",
         "heading",
@@ -35,9 +35,9 @@ _BLOCKS = frozenset(
         "rule",
     }
 )
-_MEDIA = frozenset({"media", "mediaInline"})
-_CARDS = frozenset({"inlineCard", "blockCard", "embedCard"})
-_MANY_NEWLINES = re.compile(r"\n{3,}")
+_MEDIA: Final = frozenset({"media", "mediaInline"})
+_CARDS: Final = frozenset({"inlineCard", "blockCard", "embedCard"})
+_MANY_NEWLINES: Final = re.compile(r"\n{3,}")
 
 
 def _attrs(node: dict[str, Any]) -> dict[str, Any]:
@@ -97,12 +97,12 @@ def _inline(kind: str, node: dict[str, Any]) -> str | None:
 
 
 #: Leaf node kinds (``_inline`` returns their text); anything else is a container or unknown.
-_LEAVES = frozenset(
+_LEAVES: Final = frozenset(
     {"text", "hardBreak", "mention", "emoji", "date", "status", "placeholder", "rule", *_CARDS, *_MEDIA}
 )
 
 
-_LISTS = frozenset({"bulletList", "orderedList", "taskList"})
+_LISTS: Final = frozenset({"bulletList", "orderedList", "taskList"})
 
 
 def _prefixed(body: str, prefix: str, indent: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from app.core.gc_pause import collector_paused
 from app.pipeline.adf import adf_to_text
@@ -24,12 +24,12 @@ __all__ = ["FieldMap", "Rows", "build_field_map", "estimated_rows", "transform_i
 
 Rows = dict[str, list[dict[str, Any]]]
 
-SPRINT_CUSTOM = "com.pyxis.greenhopper.jira:gh-sprint"
-DEV_CUSTOM = "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf"
+SPRINT_CUSTOM: Final = "com.pyxis.greenhopper.jira:gh-sprint"
+DEV_CUSTOM: Final = "com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf"
 # Company-managed projects use jsw-story-points; older sites a float field named "Story Points".
-STORY_POINTS_CUSTOM = ("com.pyxis.greenhopper.jira:jsw-story-points",)
-_SERVER_SPRINT_ID = re.compile(r"[\[,]id=(\d+)")
-_SKIP_FIELDS = frozenset({"comment", "worklog"})
+STORY_POINTS_CUSTOM: Final = ("com.pyxis.greenhopper.jira:jsw-story-points",)
+_SERVER_SPRINT_ID: Final = re.compile(r"[\[,]id=(\d+)")
+_SKIP_FIELDS: Final = frozenset({"comment", "worklog"})
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ in ``raw``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from app.pipeline.values import name_of, obj, sid, to_int, to_utc
 
 Row = dict[str, Any]
 DevRows = dict[str, dict[tuple[Any, ...], Row]]
 
-DEV_TABLES = ("dev_pull_requests", "dev_commits", "dev_branches", "dev_builds", "dev_deployments")
+DEV_TABLES: Final = ("dev_pull_requests", "dev_commits", "dev_branches", "dev_builds", "dev_deployments")
 
 
 def _list(value: Any) -> list[Any]:

@@ -7,17 +7,18 @@ Parsers are total: a value they cannot read comes back unchanged, so the row kee
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-_fromiso = datetime.fromisoformat
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_fromiso: Final = datetime.fromisoformat
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 #: Jira's own timestamp layout, ``2025-03-14T16:40:12.345-0800``: 28 characters, the offset at 23.
-_JIRA_TS_LEN = 28
-_OFFSET_AT = 23
+_JIRA_TS_LEN: Final = 28
+_OFFSET_AT: Final = 23
 #: ``-0800`` -> the timedelta to subtract for UTC (None: not a valid offset), filled as offsets are met.
-_offsets: dict[str, timedelta | None] = {}
+_offsets: Final[dict[str, timedelta | None]] = {}
+_UNSEEN: Final = timedelta.max  # no offset is that long
 
 
 def _jira_offset(text: str) -> timedelta | None:
@@ -43,9 +44,8 @@ def to_utc(value: Any) -> Any:
         # Jira's own layout, the usual case: the local time is read as UTC and the offset subtracted,
         # half the cost of ``astimezone`` (a few hundred thousand timestamps per batch).
         tail = value[_OFFSET_AT:]
-        if tail in _offsets:
-            offset = _offsets[tail]
-        else:
+        offset = _offsets.get(tail, _UNSEEN)
+        if offset is _UNSEEN:
             offset = _offsets[tail] = _jira_offset(tail)
         if offset is not None:
             try:
