@@ -24,7 +24,7 @@ COPY scripts ./scripts
 # that step only and is removed again. `python -m app` runs from /app, so it imports these compiled files.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
-    && pip install --no-deps -e . \
+    && KAIRUS_COMPILE=1 pip install --no-deps -e . \
     && apt-get purge -y --auto-remove gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system kairus \
