@@ -154,7 +154,7 @@ _TABLE_LIST: list[Table] = [
             _s("summary"), _s("description_text"), _s("assignee_account_id"), _s("reporter_account_id"),
             _s("creator_account_id"), _t("created_at", True), _t("updated_at", True), _t("resolved_at"),
             _d("due_date"), _j("labels"), _j("components"), _j("fix_versions"), _f("story_points"),
-            _j("sprint_ids"), _j("custom_fields"), _j("raw"), _b("is_deleted")],
+            _j("sprint_ids"), _j("custom_fields"), _j("raw"), _b("is_deleted"), _s("dev_status")],
            ("issue_id",), version="updated_at"),
     _table("issue_changelog",
            [_s("history_id"), _i("item_index"), _s("issue_id", True), _s("author_account_id"),
@@ -216,6 +216,13 @@ TABLES: dict[str, Table] = {t.name: t for t in _TABLE_LIST}
 
 #: Child tables of an issue, in load order.
 CHILD_TABLES: tuple[str, ...] = tuple(t.name for t in _TABLE_LIST if t.parent == "issues")
+
+#: Child tables filled from an issue's dev-status detail (``devStatus``).
+DEV_CHILD_TABLES: tuple[str, ...] = tuple(name for name in CHILD_TABLES if name.startswith("dev_"))
+#: ``issues.dev_status`` values for which dev-status answered for the issue: its dev rows are replaced. Any
+#: other (``forbidden``, ``absent``, ``error``, none at all) says nothing about its development data, so the
+#: stored dev rows stay as they are.
+DEV_STATUS_ANSWERED: tuple[str, ...] = ("ok", "none")
 
 #: Tables written by the loader itself (not produced by transform).
 META_TABLES: tuple[str, ...] = ("load_audit", "dq_results", "dq_batch_results", "quarantine")

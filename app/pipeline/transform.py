@@ -152,7 +152,14 @@ def _issue_row(issue: dict[str, Any], f: dict[str, Any], fmap: FieldMap) -> dict
             "fields": {k: v for k, v in f.items() if k not in _SKIP_FIELDS},
         },
         "is_deleted": False,
+        "dev_status": _dev_status(issue.get("devStatus")),
     }
+
+
+def _dev_status(dev: Any) -> str | None:
+    """How dev-status answered for the issue (``ok``, ``none``, ``forbidden``, ``absent``, ``error``)."""
+    status = dev.get("status") if isinstance(dev, dict) else None
+    return status if isinstance(status, str) else None
 
 
 def _changelog(issue_id: str, issue: dict[str, Any], out: list[dict[str, Any]]) -> None:

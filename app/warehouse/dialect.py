@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from app.pipeline.schema import Column, Kind, Table
+from app.pipeline.schema import DEV_STATUS_ANSWERED, Column, Kind, Table
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,15 @@ def replaced_issues_sql(schema: str, issues: Table) -> str:
     return (
         f"SELECT s.issue_id FROM {stage_name(issues)} AS s JOIN {schema}.issues AS t "
         f"ON t.issue_id = s.issue_id WHERE t.{v} IS NULL OR s.{v} >= t.{v}"
+    )
+
+
+def dev_answered_sql(issues: Table, replaced: str) -> str:
+    """Ids among ``replaced`` whose batch row says dev-status answered (see ``DEV_STATUS_ANSWERED``)."""
+    answered = ", ".join(f"'{status}'" for status in DEV_STATUS_ANSWERED)
+    return (
+        f"SELECT issue_id FROM {stage_name(issues)} WHERE dev_status IN ({answered}) "
+        f"AND issue_id IN ({replaced})"
     )
 
 

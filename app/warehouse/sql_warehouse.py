@@ -26,7 +26,7 @@ import pyarrow as pa
 from app.core.errors import KairusError, WarehouseError
 from app.core.gc_pause import collector_paused
 from app.pipeline.frames import keys_unique, to_arrow, with_sync_columns
-from app.pipeline.schema import CHILD_TABLES, TABLES, Table
+from app.pipeline.schema import CHILD_TABLES, DEV_CHILD_TABLES, TABLES, Table
 from app.warehouse import dialect as sql
 from app.warehouse.base import Rows, TableResult
 
@@ -227,11 +227,15 @@ class SqlWarehouse(ABC):
         # child belongs to one, and the DELETE (a scan of the whole child table) is skipped. Links are
         # still deleted: a stored link of another issue may point at a new one.
         all_new = every and issues["updated"] == 0
+        # Dev rows are replaced only where dev-status answered: a refusal (403/404) or an error says
+        # nothing about an issue's development data, so its stored dev rows stay.
+        dev_replaced = sql.dev_answered_sql(TABLES["issues"], replaced)
         for name in CHILD_TABLES:
             table = TABLES[name]
             deleted = 0
             if not all_new or table.parent_keys != (table.owner,):
-                deleted = self._execute(sql.delete_children_sql(self.schema, table, replaced))
+                owners = dev_replaced if name in DEV_CHILD_TABLES else replaced
+                deleted = self._execute(sql.delete_children_sql(self.schema, table, owners))
             inserted = 0
             if name in batch:
                 inserted = self._execute(
