@@ -8,8 +8,12 @@ summary after ``json=``; the summary's ``byInstanceType`` keys are the valid ``a
 not parse, the summary endpoint is asked instead.
 
 Problems are reported once per job (``client.notices``) and never fail the job: error objects inside
-responses, 403 (the account lacks "View development tools") and 404 (no dev integration). After the first
-403/404 the rest of the run makes no more dev-status calls.
+responses, 403 (the account lacks "View development tools") and 404 (no dev integration). Until dev-status
+has answered once, issues are tried one at a time: :data:`REFUSALS_TO_DISABLE` refusals in a row mean the
+site refuses it, and the rest of the run makes no more dev-status calls (a site without it costs that many
+requests). Once it has answered, a refusal concerns one issue (a 404: deleted since the search) or one
+project (a 403: the permission is granted per project, so that project's other issues are not asked).
+Refused issues carry ``status`` ``forbidden``/``absent``; the loader keeps their stored dev rows.
 """
 
 from __future__ import annotations
@@ -146,15 +150,21 @@ def detail_calls(summary: dict[str, Any]) -> list[tuple[str, str]]:
     return calls
 
 
+#: Refusals in a row, before dev-status first answered, that switch it off for the rest of the run.
+REFUSALS_TO_DISABLE = 3
+
+
 class DevStatusFetcher:
-    """Fetches ``devStatus`` for issues of one job; remembers a site-wide 403/404 for the rest of the run."""
+    """Fetches ``devStatus`` for issues of one job; remembers a site-wide refusal for the rest of the run."""
 
     def __init__(self, client: JiraClient, field_id: str | None) -> None:
         self.client = client
         self.field_id = field_id
-        self.disabled: str | None = None  # "forbidden" | "absent" once dev-status refused us
-        # Until one issue's dev-status calls went through, only one issue at a time may try: a site
-        # that refuses dev-status then costs exactly one request, not one per issue in flight.
+        self.disabled: str | None = None  # "forbidden" | "absent" once the site refused dev-status
+        self.refusals = 0  # refusals in a row before dev-status first answered
+        self.forbidden_projects: set[str] = set()  # projects answering 403 after dev-status answered
+        # Until dev-status answered once (or the site refused it), only one issue at a time may try: a site
+        # that refuses dev-status then costs a few requests, not one per issue in flight.
         self._verified = asyncio.Event()
         self._trial = asyncio.Lock()
 
@@ -164,18 +174,16 @@ class DevStatusFetcher:
         value = (issue.get("fields") or {}).get(self.field_id) if self.field_id else None
         if not has_dev_data(value):
             return result
-        if self._verified.is_set():
-            return await self._fetch(issue, value, result)
-        async with self._trial:
-            if not self._verified.is_set():
-                result = await self._fetch(issue, value, result)
-                self._verified.set()  # also after a 403/404: everyone reads ``disabled``
-                return result
+        if not self._verified.is_set():
+            async with self._trial:
+                if not self._verified.is_set():
+                    return await self._fetch(issue, value, result)
         return await self._fetch(issue, value, result)
 
     async def _fetch(self, issue: dict[str, Any], value: Any, result: dict[str, Any]) -> dict[str, Any]:
-        if self.disabled:
-            result["status"] = self.disabled
+        project = _project_of(issue)
+        if self.disabled or project in self.forbidden_projects:
+            result["status"] = self.disabled or "forbidden"
             return result
         issue_id = str(issue["id"])
         try:
@@ -193,9 +201,10 @@ class DevStatusFetcher:
                 detail = (body or {}).get("detail") or []
                 result["details"].append({"applicationType": app, "dataType": data_type, "detail": detail})
         except JiraPermissionError as exc:
-            return self._disable("forbidden", exc, result)
+            return self._refused("forbidden", exc, issue, result)
         except JiraNotFoundError as exc:
-            return self._disable("absent", exc, result)
+            return self._refused("absent", exc, issue, result)
+        self._verified.set()  # dev-status answers on this site
         # Error objects next to data are reported, not fatal: the issue keeps what came back.
         result["status"] = "error" if result["errors"] and not result["details"] else "ok"
         return result
@@ -211,8 +220,31 @@ class DevStatusFetcher:
             "detail came back and list the errors in devStatus.errors.",
         )
 
-    def _disable(self, status: str, exc: Exception, result: dict[str, Any]) -> dict[str, Any]:
+    def _refused(
+        self, status: str, exc: Exception, issue: dict[str, Any], result: dict[str, Any]
+    ) -> dict[str, Any]:
+        result.update(status=status, details=[], errors=[])
+        if not self._verified.is_set():
+            self.refusals += 1
+            if self.refusals >= REFUSALS_TO_DISABLE:
+                self._disable(status, exc)
+            return result
+        # dev-status answers on this site: the refusal concerns this issue, or its project.
+        if status == "forbidden":
+            self.forbidden_projects.add(_project_of(issue))
+            what = "dev-status answered 403 for a project; its other issues were not asked"
+        else:
+            what = "dev-status answered 404 for an issue (deleted since the search?)"
+        self.client.notices.add(
+            f"dev_status:{status}:issue",
+            f"{what}: first {issue.get('key') or issue.get('id')} ({exc}); stored dev rows of such issues "
+            "are kept.",
+        )
+        return result
+
+    def _disable(self, status: str, exc: Exception) -> None:
         self.disabled = status
+        self._verified.set()  # everyone reads ``disabled`` from now on
         what = (
             "the account lacks the 'View development tools' permission"
             if status == "forbidden"
@@ -221,5 +253,10 @@ class DevStatusFetcher:
         self.client.notices.add(
             f"dev_status:{status}", f"dev-status skipped for the rest of the run: {what} ({exc})."
         )
-        result.update(status=status, details=[], errors=[])
-        return result
+
+
+def _project_of(issue: dict[str, Any]) -> str:
+    project = (issue.get("fields") or {}).get("project")
+    if isinstance(project, dict):
+        return str(project.get("key") or project.get("id") or "")
+    return ""
