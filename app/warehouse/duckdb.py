@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from app.core.errors import KairusError, WarehouseError, WarehouseLockedError
-from app.pipeline.schema import Table
+from app.pipeline.schema import TABLES, Table
 from app.warehouse import dialect as sql
 from app.warehouse.sql_warehouse import SqlWarehouse
 
@@ -56,6 +56,7 @@ class DuckDBWarehouse(SqlWarehouse):
             # checkpointed stays in memory, so keep the limit well above checkpoint_threshold: 64MB with a
             # 1GB threshold ran out of memory after 10,000 issues; 64MB with 32-64MB ran 20,000 issues flat.
             config["memory_limit"] = memory_limit
+        self._string_compression = string_compression
         if string_compression:
             # One compression for every string column (None: DuckDB picks per column, and the JSON columns
             # are declared zstd; see ``dialect.DUCKDB.column_options``).
@@ -86,6 +87,32 @@ class DuckDBWarehouse(SqlWarehouse):
             con.close()
             raise
         return con
+
+    def ensure_schema(self) -> None:
+        """Create or extend the tables; a file from before per-column compression keeps zstd everywhere."""
+        super().ensure_schema()
+        if self._string_compression is None and self._json_columns_undeclared():
+            # Such a file compressed every string with zstd (a connection setting then). A column's
+            # compression cannot be altered, so keep that setting rather than let its JSON columns fall
+            # back to DuckDB's own choice, larger and slower for raw payloads.
+            with self._errors():
+                self._con.execute("SET force_compression = 'zstd'")
+
+    def _json_columns_undeclared(self) -> bool:
+        """Whether a JSON column of this schema's tables was created without its compression option."""
+        option = self.dialect.column_options.get("json", "").upper()
+        found = self._query(
+            "SELECT table_name, sql FROM duckdb_tables() WHERE schema_name = ? AND database_name = "
+            "current_database()",
+            [self.schema],
+        )
+        created = {name: sql_text.upper() for name, sql_text in found}
+        for table in TABLES.values():
+            definition = created.get(table.name, "")
+            for col in table.columns:
+                if col.kind == "json" and f"{col.name.upper()} JSON {option}" not in definition:
+                    return True
+        return False
 
     def _execute(self, statement: str, params: Sequence[Any] = ()) -> int:
         cur = self._con.execute(statement, list(params) if params else None)

@@ -109,3 +109,30 @@ def test_json_columns_are_stored_with_zstd_and_short_strings_with_duckdbs_choice
         assert by_column[name] == {"ZSTD"}, (name, by_column)
     assert "ZSTD" not in by_column["issue_key"], by_column
     wh.close()
+
+
+def _forced_compression(wh: DuckDBWarehouse) -> str:
+    return str(wh._query("SELECT current_setting('force_compression')")[0][0]).lower()
+
+
+def test_a_file_from_before_per_column_compression_keeps_zstd_for_its_json(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))  # the issues table as earlier versions created it
+    con.execute("CREATE SCHEMA jira")
+    con.execute("CREATE TABLE jira.issues (issue_id VARCHAR, raw JSON, PRIMARY KEY (issue_id))")
+    con.close()
+    wh = DuckDBWarehouse(path)
+    wh.ensure_schema()  # adds the other columns; raw keeps its definition
+    assert _forced_compression(wh) == "zstd"
+    wh.load(rows(*(issue(i, T1) for i in range(1, 50))), job_id="j", batch_no=1)
+    wh._execute("CHECKPOINT")
+    found = wh._query(
+        "SELECT DISTINCT compression FROM pragma_storage_info('jira.issues') "
+        "WHERE column_name = 'raw' AND segment_type = 'JSON' AND compression <> 'Constant'"
+    )
+    assert found == [("ZSTD",)]
+    wh.close()
+    fresh = DuckDBWarehouse(tmp_path / "new.duckdb")
+    fresh.ensure_schema()
+    assert _forced_compression(fresh) != "zstd"  # new files declare it per JSON column instead
+    fresh.close()
