@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from app.pipeline.schema import DEV_CHILD_TABLES
 from app.pipeline.values import name_of, obj, sid, to_int, to_utc
 
 Row = dict[str, Any]
 DevRows = dict[str, dict[tuple[Any, ...], Row]]
 
-DEV_TABLES: Final = ("dev_pull_requests", "dev_commits", "dev_branches", "dev_builds", "dev_deployments")
+DEV_TABLES: Final = DEV_CHILD_TABLES  # the dev_* tables, as the schema declares them
 
 
 def _list(value: Any) -> list[Any]:

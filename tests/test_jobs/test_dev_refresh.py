@@ -21,13 +21,13 @@ from app.jira.client import JiraSite
 from app.jira.dev_status import REFUSALS_TO_DISABLE
 from app.models.unified_models import DevFingerprint
 from app.pipeline.run import RunRequest, run_pipeline
+from app.pipeline.schema import DEV_CHILD_TABLES
 from app.pipeline.state import SyncStateStore
 from app.warehouse.factory import open_warehouse
 from tests.test_jobs.conftest import add_integration
 from tests.test_jobs.helpers import RecordingSink, differences, search_ids
 
 DETAIL = "GET /rest/dev-status/latest/issue/detail"
-DEV_TABLES = ("dev_pull_requests", "dev_commits", "dev_branches", "dev_builds", "dev_deployments")
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_full_run_fingerprints_every_issue_with_dev_data(world, meta_engine):
     sim, state, site, warehouse, integration = world()
     run(site, warehouse, state, "job-full", "full")
     truth = sim.truth()
-    with_dev = {key.split("|")[0] for table in DEV_TABLES for key in truth[table]}
+    with_dev = {key.split("|")[0] for table in DEV_CHILD_TABLES for key in truth[table]}
     stored = stored_fingerprints(meta_engine, integration)
     assert with_dev and with_dev <= stored <= set(truth["issues"])
 
